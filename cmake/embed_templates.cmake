@@ -1,0 +1,13 @@
+# Writes OUT: a C++ file defining cpi::xml::EmbeddedTemplate(name) for every file in DIR.
+file(GLOB files RELATIVE ${DIR} ${DIR}/*)
+list(SORT files)
+set(body "// Generated from templates/ by cmake/embed_templates.cmake. Do not edit.\n")
+string(APPEND body "#include <string_view>\n#include <optional>\n\nnamespace cpi::xml {\n\n")
+string(APPEND body "std::optional<std::string_view> EmbeddedTemplate([[maybe_unused]] std::string_view name) {\n")
+foreach(f ${files})
+  file(READ ${DIR}/${f} content)
+  string(APPEND body "  if (name == \"${f}\") return std::string_view(R\"cpi_tpl(${content})cpi_tpl\");\n")
+endforeach()
+string(APPEND body "  return std::nullopt;\n}\n\n}  // namespace cpi::xml\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+
+namespace cpi::config {
+
+enum class DomainType { kAuto, kKvm, kQemu };
+
+struct Libvirt {
+  std::string uri = "qemu:///system";
+  std::string storage_pool = "default";
+  std::string network = "default";  // for BOSH networks whose cloud_properties name none
+  DomainType domain_type = DomainType::kAuto;
+  // Folder on the hypervisor where each VM's serial console is logged as <vm-cid>.console.log.
+  std::string console_log_dir = "/var/log/libvirt/qemu";
+  // Domain machine type; empty lets libvirt choose (pc = i440fx on Debian 12).
+  std::string machine_type;
+};
+
+struct Agent {
+  std::string mbus;                 // written to the settings' `mbus`
+  std::vector<std::string> ntp;     // written to the settings' `ntp`
+  nlohmann::json blobstore = nullptr;  // optional settings `blobstore`
+};
+
+// The CPI's configuration (design.md §8), after the cpi-config context overlay.
+struct Config {
+  Libvirt libvirt;
+  Agent agent;
+  std::string lock_dir = "/var/lock/bosh-libvirt-cpi";
+  std::string templates_dir;  // empty: the templates built into the binary
+};
+
+// Reads and validates the configuration. `file_text` is the content of the --config file (nullopt
+// when none was given: built-in defaults); `context` is the request context, whose keys other
+// than director_uuid, request_id and vm overlay the file (deep merge). Throws cpi::Error
+// (CpiError) naming the offending key for unknown keys and wrong types; `source` names the file
+// in those messages.
+Config Load(std::optional<std::string_view> file_text, std::string_view source,
+            std::optional<simdjson::dom::object> context);
+
+// Validates an already merged JSON document. Throws like Load.
+Config FromJson(const nlohmann::json& document, std::string_view source);
+
+// Reads a whole file into a string. Throws CpiError naming the path and the OS error.
+std::string ReadFile(const std::string& path);
+
+std::string_view ToString(DomainType type);
+
+}  // namespace cpi::config

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace cpi {
+
+// The error classes BOSH callers know (cpi-contract.md §2.4). Nothing else may reach the wire.
+enum class ErrorType {
+  kCpiError,
+  kNotSupported,
+  kNotImplemented,
+  kCloudError,
+  kVmNotFound,
+  kNetworkNotFound,
+  kNoDiskSpace,
+  kDiskNotAttached,
+  kDiskNotFound,
+  kVmCreationFailed,
+};
+
+// The `type` string of the response, e.g. "Bosh::Clouds::VMNotFound".
+std::string_view WireType(ErrorType type);
+
+// A failure that reaches the caller. Every exception that escapes an action is turned into one of
+// these by the dispatcher; anything that is not one becomes a CloudError.
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorType type, const std::string& message, bool ok_to_retry = false)
+      : std::runtime_error(message), type_(type), ok_to_retry_(ok_to_retry) {}
+
+  ErrorType type() const { return type_; }
+  bool ok_to_retry() const { return ok_to_retry_; }
+
+ private:
+  ErrorType type_;
+  bool ok_to_retry_;
+};
+
+inline Error CpiError(const std::string& m) { return Error(ErrorType::kCpiError, m); }
+inline Error CloudError(const std::string& m, bool retry = false) {
+  return Error(ErrorType::kCloudError, m, retry);
+}
+inline Error NotSupported(const std::string& m) { return Error(ErrorType::kNotSupported, m); }
+inline Error NotImplemented(const std::string& m) { return Error(ErrorType::kNotImplemented, m); }
+inline Error VmNotFound(std::string_view vm_cid) {
+  return Error(ErrorType::kVmNotFound, "VM '" + std::string(vm_cid) + "' not found");
+}
+inline Error DiskNotFound(const std::string& m) { return Error(ErrorType::kDiskNotFound, m); }
+inline Error DiskNotAttached(const std::string& m) {
+  return Error(ErrorType::kDiskNotAttached, m);
+}
+inline Error NoDiskSpace(const std::string& m) { return Error(ErrorType::kNoDiskSpace, m, true); }
+inline Error VmCreationFailed(const std::string& m, bool retry) {
+  return Error(ErrorType::kVmCreationFailed, m, retry);
+}
+
+// Must be called from inside a catch block. Rethrows the exception being handled as a cpi::Error
+// whose message is "<step>: <original message>", keeping type and ok_to_retry of a cpi::Error and
+// turning anything else into `fallback`.
+[[noreturn]] void RethrowWithStep(std::string_view step,
+                                  ErrorType fallback = ErrorType::kCloudError);
+
+// Quotes a caller-supplied value for a message: 'value', cut to a readable length.
+std::string Quote(std::string_view value);
+
+}  // namespace cpi

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+
+namespace cpi::rpc {
+
+enum class ArgKind {
+  kString,
+  kInteger,  // a whole JSON number
+  kObject,
+  kArray,
+  kAny,
+  kStringOrNull,
+  kObjectOrNull,
+  kArrayOrNull,
+};
+
+// One positional argument of a method, as the contract (§4) defines it.
+struct ArgSpec {
+  std::string_view name;
+  ArgKind kind;
+  bool optional = false;  // may be left out entirely (e.g. create_stemcell's v3 `env`)
+};
+
+// Positional arguments of one call. Validate() checks count and JSON types against the method's
+// spec before anything is done, so a bad request never half-applies; the typed getters may then
+// be used without further checks (they still throw CpiError rather than misbehave).
+class Args {
+ public:
+  Args(simdjson::dom::array values, std::string_view method) : values_(values), method_(method) {}
+
+  // Throws cpi::Error (CpiError) naming the first argument that is missing or of the wrong type.
+  void Validate(std::span<const ArgSpec> spec) const;
+
+  size_t size() const { return values_.size(); }
+  bool IsNull(size_t i) const;  // true also when the argument is absent
+  simdjson::dom::element At(size_t i) const;
+  std::string String(size_t i) const;
+  int64_t Integer(size_t i) const;
+  simdjson::dom::object Object(size_t i) const;
+  simdjson::dom::array Array(size_t i) const;
+  nlohmann::json Json(size_t i) const;  // a copy; null when absent
+
+ private:
+  simdjson::dom::array values_;
+  std::string method_;
+};
+
+// Reads a whole number (integer, or a double with no fraction) or nullopt.
+std::optional<int64_t> AsWholeNumber(simdjson::dom::element value);
+
+}  // namespace cpi::rpc

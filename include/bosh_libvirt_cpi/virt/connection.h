@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bosh_libvirt_cpi/virt/handles.h"
+
+namespace cpi::virt {
+
+// An open connection to one libvirt daemon.
+class Connection {
+ public:
+  // Opens `uri` (qemu:///system, qemu+ssh://..., test:///default). Throws virt::Error.
+  static Connection Open(const std::string& uri);
+
+  virConnectPtr get() const { return conn_.get(); }
+  const std::string& uri() const { return uri_; }
+
+  // The libvirt library and daemon versions as "major.minor.micro".
+  std::string LibraryVersion() const;
+  std::string DaemonVersion() const;
+
+  // nullopt when no such object exists; other failures throw virt::Error.
+  std::optional<DomainPtr> FindDomain(const std::string& name) const;
+  std::optional<StoragePoolPtr> FindStoragePool(const std::string& name) const;
+  std::optional<NetworkPtr> FindNetwork(const std::string& name) const;
+  std::optional<StorageVolPtr> FindVolume(virStoragePoolPtr pool, const std::string& name) const;
+
+ private:
+  Connection(ConnectPtr conn, std::string uri) : conn_(std::move(conn)), uri_(std::move(uri)) {}
+
+  ConnectPtr conn_;
+  std::string uri_;
+};
+
+// "major.minor.micro" from libvirt's packed version number.
+std::string FormatVersion(unsigned long version);
+
+}  // namespace cpi::virt

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace cpi::virt {
+
+// A failed libvirt call. Built from virGetLastError() right after the failure, keeping libvirt's
+// error code (virErrorNumber) so callers can tell "no such domain" from "daemon gone".
+class Error : public std::runtime_error {
+ public:
+  Error(std::string message, int code, int domain)
+      : std::runtime_error(std::move(message)), code_(code), domain_(domain) {}
+
+  // Captures the calling thread's last libvirt error; `what` names the failed step.
+  static Error Last(std::string_view what);
+
+  int code() const { return code_; }     // virErrorNumber
+  int domain() const { return domain_; }  // virErrorDomain
+
+  // Lost or refused connection, daemon restart, timeouts: a retry later may succeed.
+  bool transient() const;
+
+ private:
+  int code_;
+  int domain_;
+};
+
+// Installs a no-op libvirt error handler so libvirt never prints to stderr by itself; errors
+// travel as exceptions instead. Idempotent.
+void SilenceDefaultErrorPrinter();
+
+}  // namespace cpi::virt

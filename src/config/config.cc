@@ -1,0 +1,198 @@
+#include "bosh_libvirt_cpi/config/config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <sys/stat.h>
+
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/json/convert.h"
+
+namespace cpi::config {
+namespace {
+
+using nlohmann::json;
+
+// Context keys the Director/CLI always send; they are not configuration.
+bool IsRequestContextKey(std::string_view key) {
+  return key == "director_uuid" || key == "request_id" || key == "vm";
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  [[noreturn]] void Fail(const std::string& path, const std::string& what) const {
+    throw CpiError("Invalid configuration " + source_ + ": '" + path + "' " + what);
+  }
+
+  const json& Object(const json& value, const std::string& path) const {
+    if (!value.is_object()) Fail(path, std::string("must be an object, got ") + value.type_name());
+    return value;
+  }
+
+  std::string String(const json& value, const std::string& path, bool allow_empty = false) const {
+    if (!value.is_string()) Fail(path, std::string("must be a string, got ") + value.type_name());
+    std::string s = value.get<std::string>();
+    if (!allow_empty && s.empty()) Fail(path, "must not be empty");
+    if (s.find('\0') != std::string::npos) Fail(path, "must not contain NUL");
+    return s;
+  }
+
+  std::vector<std::string> StringList(const json& value, const std::string& path) const {
+    if (!value.is_array()) Fail(path, std::string("must be an array, got ") + value.type_name());
+    std::vector<std::string> out;
+    for (size_t i = 0; i < value.size(); ++i) {
+      out.push_back(String(value[i], path + "[" + std::to_string(i) + "]"));
+    }
+    return out;
+  }
+
+  // Calls `on_key` for each key; unknown keys are errors naming them.
+  template <typename F>
+  void Keys(const json& object, const std::string& prefix,
+            std::initializer_list<std::string_view> known, F on_key) const {
+    for (auto it = object.begin(); it != object.end(); ++it) {
+      std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
+      bool is_known = false;
+      for (std::string_view k : known) is_known = is_known || k == it.key();
+      if (!is_known) {
+        std::string list;
+        for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        Fail(path, "is not a known key (known here: " + list + ")");
+      }
+      on_key(it.key(), it.value(), path);
+    }
+  }
+
+ private:
+  std::string source_;
+};
+
+DomainType ParseDomainType(const Reader& r, const json& value, const std::string& path) {
+  std::string s = r.String(value, path);
+  if (s == "auto") return DomainType::kAuto;
+  if (s == "kvm") return DomainType::kKvm;
+  if (s == "qemu") return DomainType::kQemu;
+  r.Fail(path, "must be one of \"auto\", \"kvm\", \"qemu\", got \"" + s + "\"");
+}
+
+// Deep merge: objects merge key by key, anything else replaces.
+void Overlay(json& base, const json& top) {
+  if (!base.is_object() || !top.is_object()) {
+    base = top;
+    return;
+  }
+  for (auto it = top.begin(); it != top.end(); ++it) {
+    if (base.contains(it.key())) {
+      Overlay(base[it.key()], it.value());
+    } else {
+      base[it.key()] = it.value();
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view ToString(DomainType type) {
+  switch (type) {
+    case DomainType::kAuto:
+      return "auto";
+    case DomainType::kKvm:
+      return "kvm";
+    case DomainType::kQemu:
+      return "qemu";
+  }
+  return "auto";
+}
+
+Config FromJson(const json& document, std::string_view source) {
+  Reader r(source);
+  Config config;
+  r.Object(document, "(top level)");
+  r.Keys(document, "", {"libvirt", "agent", "lock_dir", "templates_dir"},
+         [&](const std::string& key, const json& value, const std::string& path) {
+           if (key == "libvirt") {
+             r.Keys(r.Object(value, path), path,
+                    {"uri", "storage_pool", "network", "domain_type", "console_log_dir",
+                     "machine_type"},
+                    [&](const std::string& k, const json& v, const std::string& p) {
+                      Libvirt& l = config.libvirt;
+                      if (k == "uri") l.uri = r.String(v, p);
+                      if (k == "storage_pool") l.storage_pool = r.String(v, p);
+                      if (k == "network") l.network = r.String(v, p);
+                      if (k == "domain_type") l.domain_type = ParseDomainType(r, v, p);
+                      if (k == "console_log_dir") l.console_log_dir = r.String(v, p);
+                      if (k == "machine_type") l.machine_type = r.String(v, p, true);
+                    });
+           } else if (key == "agent") {
+             r.Keys(r.Object(value, path), path, {"mbus", "ntp", "blobstore"},
+                    [&](const std::string& k, const json& v, const std::string& p) {
+                      if (k == "mbus") config.agent.mbus = r.String(v, p);
+                      if (k == "ntp") config.agent.ntp = r.StringList(v, p);
+                      if (k == "blobstore") {
+                        r.Keys(r.Object(v, p), p, {"provider", "options"},
+                               [&](const std::string& bk, const json& bv, const std::string& bp) {
+                                 if (bk == "provider") r.String(bv, bp);
+                                 if (bk == "options") r.Object(bv, bp);
+                               });
+                        config.agent.blobstore = v;
+                      }
+                    });
+           } else if (key == "lock_dir") {
+             config.lock_dir = r.String(value, path);
+           } else if (key == "templates_dir") {
+             config.templates_dir = r.String(value, path, true);
+           }
+         });
+  return config;
+}
+
+Config Load(std::optional<std::string_view> file_text, std::string_view source,
+            std::optional<simdjson::dom::object> context) {
+  json document = json::object();
+  if (file_text) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (auto error = parser.parse(file_text->data(), file_text->size()).get(root)) {
+      throw CpiError("Invalid configuration " + std::string(source) +
+                     ": not valid JSON: " + simdjson::error_message(error));
+    }
+    document = cpi::json::ToJson(root);
+  }
+  if (context) {
+    json overlay = json::object();
+    for (auto [key, value] : *context) {
+      if (!IsRequestContextKey(key)) overlay[std::string(key)] = cpi::json::ToJson(value);
+    }
+    if (!overlay.empty()) {
+      if (!document.is_object()) {
+        return FromJson(document, source);  // reports the file's own problem first
+      }
+      Overlay(document, overlay);
+      return FromJson(document, std::string(source) + " with the request's cpi-config context");
+    }
+  }
+  return FromJson(document, source);
+}
+
+std::string ReadFile(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw CpiError("Reading configuration file '" + path + "': it is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw CpiError("Reading configuration file '" + path + "': " + std::strerror(errno));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) {
+    throw CpiError("Reading configuration file '" + path + "': " + std::strerror(errno));
+  }
+  return out.str();
+}
+
+}  // namespace cpi::config

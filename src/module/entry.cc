@@ -1,0 +1,28 @@
+// The hypervisor module's entry point: the executable dlopens this module only for methods that
+// need libvirt, and calls them through HypervisorModule::call.
+#include "bosh_libvirt_cpi/actions/hypervisor_actions.h"
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/module/hypervisor_module.h"
+#include "bosh_libvirt_cpi/virt/error.h"
+
+namespace cpi::module {
+namespace {
+
+nlohmann::json Call(const rpc::Call& call) {
+  virt::SilenceDefaultErrorPrinter();
+  rpc::Handler handler = actions::FindHypervisorAction(call.request.method);
+  if (handler == nullptr) {
+    throw NotImplemented("Method '" + call.request.method +
+                         "' is not implemented by this version of bosh-libvirt-cpi");
+  }
+  return handler(call);
+}
+
+constexpr HypervisorModule kModule{kAbiVersion, &Call};
+
+}  // namespace
+}  // namespace cpi::module
+
+extern "C" const cpi::module::HypervisorModule* bosh_libvirt_cpi_hypervisor_module() {
+  return &cpi::module::kModule;
+}

@@ -1,0 +1,87 @@
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/module/hypervisor_module.h"
+
+// Weak: present only when the module's objects are linked in (the test binary).
+extern "C" const cpi::module::HypervisorModule* bosh_libvirt_cpi_hypervisor_module()
+    __attribute__((weak));
+
+namespace cpi::module {
+namespace {
+
+constexpr const char* kModuleFile = "libbosh-libvirt-cpi-hypervisor.so";
+constexpr const char* kEntryPoint = "bosh_libvirt_cpi_hypervisor_module";
+
+const HypervisorModule* loaded = nullptr;
+
+std::string ExecutableDir() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, static_cast<size_t>(n));
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+std::vector<std::string> Candidates() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("BOSH_LIBVIRT_CPI_MODULE"); env != nullptr && *env) {
+    out.emplace_back(env);
+    return out;
+  }
+  std::string dir = ExecutableDir();
+  out.push_back(dir + "/" + kModuleFile);
+  out.push_back(dir + "/../lib/bosh-libvirt-cpi/" + kModuleFile);
+  return out;
+}
+
+const HypervisorModule* Check(const HypervisorModule* m, const std::string& where) {
+  if (m == nullptr || m->abi_version != kAbiVersion || m->call == nullptr) {
+    throw CpiError("Loading hypervisor module " + Quote(where) +
+                   ": it was built for a different version of bosh-libvirt-cpi");
+  }
+  return m;
+}
+
+}  // namespace
+
+const HypervisorModule& Hypervisor() {
+  if (loaded != nullptr) return *loaded;
+  if (&bosh_libvirt_cpi_hypervisor_module != nullptr) {
+    loaded = Check(bosh_libvirt_cpi_hypervisor_module(), "(linked in)");
+    return *loaded;
+  }
+  std::string errors;
+  for (const std::string& path : Candidates()) {
+    if (access(path.c_str(), F_OK) != 0) {
+      errors += (errors.empty() ? "" : "; ") + path + ": not found";
+      continue;
+    }
+    // Never unloaded: the process ends after one call.
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = dlerror();
+      errors += (errors.empty() ? "" : "; ") + path + ": " + (why ? why : "dlopen failed");
+      continue;
+    }
+    auto entry = reinterpret_cast<const HypervisorModule* (*)()>(dlsym(handle, kEntryPoint));
+    if (entry == nullptr) {
+      throw CpiError("Loading hypervisor module " + Quote(path) + ": no entry point " +
+                     kEntryPoint);
+    }
+    loaded = Check(entry(), path);
+    return *loaded;
+  }
+  throw CpiError("Loading hypervisor module: " + errors);
+}
+
+bool HypervisorLoaded() { return loaded != nullptr; }
+
+}  // namespace cpi::module

@@ -1,0 +1,72 @@
+#include "bosh_libvirt_cpi/rpc/methods.h"
+
+#include "bosh_libvirt_cpi/actions/core_actions.h"
+
+namespace cpi::rpc {
+namespace {
+
+using K = ArgKind;
+
+constexpr ArgSpec kCreateStemcell[] = {
+    {"image_path", K::kString}, {"cloud_properties", K::kObject}, {"env", K::kAny, true}};
+constexpr ArgSpec kStemcellCid[] = {{"stemcell_cid", K::kString}};
+constexpr ArgSpec kCreateVm[] = {{"agent_id", K::kString},          {"stemcell_cid", K::kString},
+                                 {"cloud_properties", K::kObject},  {"networks", K::kObject},
+                                 {"disk_cids", K::kArrayOrNull},    {"env", K::kObjectOrNull}};
+constexpr ArgSpec kVmCid[] = {{"vm_cid", K::kString}};
+constexpr ArgSpec kSetVmMetadata[] = {{"vm_cid", K::kString}, {"metadata", K::kObject}};
+constexpr ArgSpec kConfigureNetworks[] = {{"vm_cid", K::kString}, {"networks", K::kObject}};
+constexpr ArgSpec kVmResources[] = {{"vm_resources", K::kObject}};
+constexpr ArgSpec kCreateDisk[] = {
+    {"size", K::kInteger}, {"cloud_properties", K::kObjectOrNull}, {"vm_cid", K::kStringOrNull}};
+constexpr ArgSpec kDiskCid[] = {{"disk_cid", K::kString}};
+constexpr ArgSpec kResizeDisk[] = {{"disk_cid", K::kString}, {"new_size", K::kInteger}};
+constexpr ArgSpec kUpdateDisk[] = {
+    {"disk_cid", K::kString}, {"new_size", K::kInteger}, {"cloud_properties", K::kObjectOrNull}};
+constexpr ArgSpec kVmDisk[] = {{"vm_cid", K::kString}, {"disk_cid", K::kString}};
+constexpr ArgSpec kSetDiskMetadata[] = {{"disk_cid", K::kString}, {"metadata", K::kObject}};
+constexpr ArgSpec kSnapshotDisk[] = {{"disk_cid", K::kString}, {"metadata", K::kObjectOrNull}};
+constexpr ArgSpec kSnapshotCid[] = {{"snapshot_cid", K::kString}};
+
+constexpr Where kCore = Where::kCore;
+constexpr Where kHv = Where::kHypervisor;
+
+// Like ninja's tool table: one row per wire name.
+constexpr Method kMethods[] = {
+    {"info", kCore, &actions::Info, {}, false},
+    {"create_stemcell", kHv, nullptr, kCreateStemcell, true},
+    {"delete_stemcell", kHv, nullptr, kStemcellCid, true},
+    {"create_vm", kHv, nullptr, kCreateVm, true},
+    {"delete_vm", kHv, nullptr, kVmCid, true},
+    {"has_vm", kHv, nullptr, kVmCid, true},
+    {"reboot_vm", kHv, nullptr, kVmCid, true},
+    {"set_vm_metadata", kHv, nullptr, kSetVmMetadata, true},
+    {"configure_networks", kCore, &actions::ConfigureNetworks, kConfigureNetworks, false},
+    {"calculate_vm_cloud_properties", kCore, &actions::CalculateVmCloudProperties, kVmResources,
+     false},
+    {"current_vm_id", kHv, nullptr, {}, true},
+    {"create_disk", kHv, nullptr, kCreateDisk, true},
+    {"delete_disk", kHv, nullptr, kDiskCid, true},
+    {"has_disk", kHv, nullptr, kDiskCid, true},
+    {"attach_disk", kHv, nullptr, kVmDisk, true},
+    {"detach_disk", kHv, nullptr, kVmDisk, true},
+    {"resize_disk", kHv, nullptr, kResizeDisk, true},
+    {"update_disk", kHv, nullptr, kUpdateDisk, true},
+    {"set_disk_metadata", kHv, nullptr, kSetDiskMetadata, true},
+    {"get_disks", kHv, nullptr, kVmCid, true},
+    {"snapshot_disk", kHv, nullptr, kSnapshotDisk, true},
+    {"delete_snapshot", kHv, nullptr, kSnapshotCid, true},
+};
+
+}  // namespace
+
+std::span<const Method> Methods() { return kMethods; }
+
+const Method* FindMethod(std::string_view name) {
+  for (const Method& m : kMethods) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace cpi::rpc

@@ -1,0 +1,69 @@
+#include "bosh_libvirt_cpi/virt/connection.h"
+
+#include <libvirt/virterror.h>
+
+#include "bosh_libvirt_cpi/virt/error.h"
+
+namespace cpi::virt {
+namespace {
+
+// Runs a lookup; "no such object" becomes nullopt, anything else throws.
+template <typename Ptr, typename Raw>
+std::optional<Ptr> Lookup(Raw raw, int not_found_code, const std::string& what) {
+  if (raw != nullptr) return Ptr(raw);
+  virErrorPtr e = virGetLastError();
+  if (e != nullptr && e->code == not_found_code) {
+    virResetLastError();
+    return std::nullopt;
+  }
+  throw Error::Last(what);
+}
+
+}  // namespace
+
+Connection Connection::Open(const std::string& uri) {
+  SilenceDefaultErrorPrinter();
+  virConnectPtr raw = virConnectOpen(uri.c_str());
+  if (raw == nullptr) throw Error::Last("connecting to libvirt at '" + uri + "'");
+  return Connection(ConnectPtr(raw), uri);
+}
+
+std::string FormatVersion(unsigned long version) {
+  return std::to_string(version / 1000000) + "." + std::to_string(version / 1000 % 1000) + "." +
+         std::to_string(version % 1000);
+}
+
+std::string Connection::LibraryVersion() const {
+  unsigned long v = 0;
+  if (virConnectGetLibVersion(conn_.get(), &v) < 0) throw Error::Last("reading libvirt version");
+  return FormatVersion(v);
+}
+
+std::string Connection::DaemonVersion() const {
+  unsigned long v = 0;
+  if (virConnectGetVersion(conn_.get(), &v) < 0) throw Error::Last("reading hypervisor version");
+  return FormatVersion(v);
+}
+
+std::optional<DomainPtr> Connection::FindDomain(const std::string& name) const {
+  return Lookup<DomainPtr>(virDomainLookupByName(conn_.get(), name.c_str()), VIR_ERR_NO_DOMAIN,
+                           "looking up domain '" + name + "'");
+}
+
+std::optional<StoragePoolPtr> Connection::FindStoragePool(const std::string& name) const {
+  return Lookup<StoragePoolPtr>(virStoragePoolLookupByName(conn_.get(), name.c_str()),
+                                VIR_ERR_NO_STORAGE_POOL, "looking up storage pool '" + name + "'");
+}
+
+std::optional<NetworkPtr> Connection::FindNetwork(const std::string& name) const {
+  return Lookup<NetworkPtr>(virNetworkLookupByName(conn_.get(), name.c_str()), VIR_ERR_NO_NETWORK,
+                            "looking up network '" + name + "'");
+}
+
+std::optional<StorageVolPtr> Connection::FindVolume(virStoragePoolPtr pool,
+                                                    const std::string& name) const {
+  return Lookup<StorageVolPtr>(virStorageVolLookupByName(pool, name.c_str()),
+                               VIR_ERR_NO_STORAGE_VOL, "looking up volume '" + name + "'");
+}
+
+}  // namespace cpi::virt

@@ -1,0 +1,36 @@
+#include "bosh_libvirt_cpi/virt/error.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+namespace cpi::virt {
+namespace {
+
+void IgnoreError(void*, virErrorPtr) {}
+
+}  // namespace
+
+Error Error::Last(std::string_view what) {
+  virErrorPtr e = virGetLastError();
+  if (e == nullptr) return Error(std::string(what) + ": unknown libvirt error", VIR_ERR_INTERNAL_ERROR, 0);
+  std::string message = std::string(what) + ": " + (e->message ? e->message : "libvirt error");
+  return Error(message, e->code, e->domain);
+}
+
+bool Error::transient() const {
+  switch (code_) {
+    case VIR_ERR_NO_CONNECT:
+    case VIR_ERR_RPC:
+    case VIR_ERR_SYSTEM_ERROR:
+    case VIR_ERR_OPERATION_TIMEOUT:
+    case VIR_ERR_AGENT_UNRESPONSIVE:
+    case VIR_ERR_AUTH_UNAVAILABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void SilenceDefaultErrorPrinter() { virSetErrorFunc(nullptr, IgnoreError); }
+
+}  // namespace cpi::virt

@@ -1,0 +1,111 @@
+#include "bosh_libvirt_cpi/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "bosh_libvirt_cpi/errors.h"
+
+namespace cpi::config {
+namespace {
+
+std::string LoadError(std::string_view text) {
+  try {
+    Load(text, "'cpi.json'", std::nullopt);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::kCpiError);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, DefaultsWithoutFile) {
+  Config c = Load(std::nullopt, "(defaults)", std::nullopt);
+  EXPECT_EQ(c.libvirt.uri, "qemu:///system");
+  EXPECT_EQ(c.libvirt.storage_pool, "default");
+  EXPECT_EQ(c.libvirt.domain_type, DomainType::kAuto);
+}
+
+TEST(ConfigTest, ReadsEveryKnownKey) {
+  Config c = Load(R"({"libvirt":{"uri":"qemu+ssh://h/system","storage_pool":"bosh",
+      "network":"n","domain_type":"qemu","console_log_dir":"/l","machine_type":"q35"},
+      "agent":{"mbus":"nats://1.2.3.4:4222","ntp":["a","b"],
+               "blobstore":{"provider":"local","options":{"blobstore_path":"/x"}}},
+      "lock_dir":"/tmp/l","templates_dir":"/t"})",
+                  "f", std::nullopt);
+  EXPECT_EQ(c.libvirt.uri, "qemu+ssh://h/system");
+  EXPECT_EQ(c.libvirt.storage_pool, "bosh");
+  EXPECT_EQ(c.libvirt.network, "n");
+  EXPECT_EQ(c.libvirt.domain_type, DomainType::kQemu);
+  EXPECT_EQ(c.libvirt.machine_type, "q35");
+  EXPECT_EQ(c.agent.mbus, "nats://1.2.3.4:4222");
+  EXPECT_EQ(c.agent.ntp, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.agent.blobstore["provider"], "local");
+  EXPECT_EQ(c.lock_dir, "/tmp/l");
+  EXPECT_EQ(c.templates_dir, "/t");
+}
+
+TEST(ConfigTest, UnknownKeyIsNamed) {
+  EXPECT_NE(LoadError(R"({"libvirt":{"urii":"x"}})").find("'libvirt.urii' is not a known key"),
+            std::string::npos);
+  EXPECT_NE(LoadError(R"({"bogus":1})").find("'bogus' is not a known key"), std::string::npos);
+}
+
+TEST(ConfigTest, WrongTypeIsNamed) {
+  EXPECT_NE(LoadError(R"({"libvirt":{"uri":5}})").find("'libvirt.uri' must be a string"),
+            std::string::npos);
+  EXPECT_NE(LoadError(R"({"agent":{"ntp":"pool.ntp.org"}})").find("'agent.ntp' must be an array"),
+            std::string::npos);
+  EXPECT_NE(LoadError(R"({"agent":{"ntp":[1]}})").find("'agent.ntp[0]' must be a string"),
+            std::string::npos);
+  EXPECT_NE(LoadError(R"({"libvirt":{"domain_type":"xen"}})").find("must be one of"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[]").find("must be an object"), std::string::npos);
+}
+
+TEST(ConfigTest, InvalidJsonIsReported) {
+  EXPECT_NE(LoadError("{").find("not valid JSON"), std::string::npos);
+}
+
+TEST(ConfigTest, ContextOverlaysFileButNotRequestKeys) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object context =
+      parser
+          .parse(std::string_view(
+              R"({"director_uuid":"d","request_id":"cpi-1","vm":{"stemcell":{"api_version":3}},
+                  "libvirt":{"uri":"qemu+ssh://other/system"},"agent":{"ntp":["n"]}})"))
+          .get_object()
+          .value();
+  Config c = Load(R"({"libvirt":{"uri":"qemu:///system","storage_pool":"p"}})", "f", context);
+  EXPECT_EQ(c.libvirt.uri, "qemu+ssh://other/system");
+  EXPECT_EQ(c.libvirt.storage_pool, "p");  // deep merge keeps what the overlay does not name
+  EXPECT_EQ(c.agent.ntp, (std::vector<std::string>{"n"}));
+}
+
+TEST(ConfigTest, UnknownContextKeyIsAnError) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object context =
+      parser.parse(std::string_view(R"({"director_uuid":"d","stray":1})")).get_object().value();
+  try {
+    Load("{}", "f", context);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'stray' is not a known key"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("cpi-config context"), std::string::npos);
+  }
+}
+
+TEST(ConfigTest, MissingFileNamesPath) {
+  try {
+    ReadFile("/nonexistent/cpi.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/cpi.json"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos);
+  }
+}
+
+TEST(ConfigTest, DirectoryIsNotAConfigFile) {
+  EXPECT_THROW(ReadFile("/tmp"), Error);
+}
+
+}  // namespace
+}  // namespace cpi::config
