@@ -2,7 +2,7 @@
 file(GLOB files RELATIVE ${DIR} ${DIR}/*)
 list(SORT files)
 set(body "// Generated from templates/ by cmake/embed_templates.cmake. Do not edit.\n")
-string(APPEND body "#include <string_view>\n#include <optional>\n\nnamespace cpi::xml {\n\n")
+string(APPEND body "#include \"bosh_libvirt_cpi/xml/render.h\"\n\nnamespace cpi::xml {\n\n")
 string(APPEND body "std::optional<std::string_view> EmbeddedTemplate([[maybe_unused]] std::string_view name) {\n")
 foreach(f ${files})
   file(READ ${DIR}/${f} content)

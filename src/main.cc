@@ -38,7 +38,8 @@ bool ReadAll(std::string& out) {
       if (errno == EINTR) continue;
       return false;
     }
-    size_t room = cpi::rpc::kMaxRequestBytes + 1 - std::min(out.size(), cpi::rpc::kMaxRequestBytes + 1);
+    size_t room =
+        cpi::rpc::kMaxRequestBytes + 1 - std::min(out.size(), cpi::rpc::kMaxRequestBytes + 1);
     out.append(buf, std::min(room, static_cast<size_t>(n)));
   }
 }

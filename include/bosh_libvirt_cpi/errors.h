@@ -48,9 +48,7 @@ inline Error VmNotFound(std::string_view vm_cid) {
   return Error(ErrorType::kVmNotFound, "VM '" + std::string(vm_cid) + "' not found");
 }
 inline Error DiskNotFound(const std::string& m) { return Error(ErrorType::kDiskNotFound, m); }
-inline Error DiskNotAttached(const std::string& m) {
-  return Error(ErrorType::kDiskNotAttached, m);
-}
+inline Error DiskNotAttached(const std::string& m) { return Error(ErrorType::kDiskNotAttached, m); }
 inline Error NoDiskSpace(const std::string& m) { return Error(ErrorType::kNoDiskSpace, m, true); }
 inline Error VmCreationFailed(const std::string& m, bool retry) {
   return Error(ErrorType::kVmCreationFailed, m, retry);

@@ -6,8 +6,8 @@ namespace {
 
 // The largest values we accept: beyond these a libvirt define would fail anyway.
 constexpr int64_t kMaxCpu = 1024;
-constexpr int64_t kMaxRamMiB = 16 * 1024 * 1024;        // 16 TiB
-constexpr int64_t kMaxDiskMiB = 64LL * 1024 * 1024;     // 64 TiB
+constexpr int64_t kMaxRamMiB = 16 * 1024 * 1024;     // 16 TiB
+constexpr int64_t kMaxDiskMiB = 64LL * 1024 * 1024;  // 64 TiB
 
 int64_t Required(const simdjson::dom::object& resources, const char* key, int64_t min,
                  int64_t max) {

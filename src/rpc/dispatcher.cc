@@ -17,12 +17,11 @@ std::string Success(const nlohmann::json& result) {
 }
 
 std::string Failure(const Error& e) {
-  return json::Dump({{"result", nullptr},
-                     {"error",
-                      {{"type", WireType(e.type())},
-                       {"message", e.what()},
-                       {"ok_to_retry", e.ok_to_retry()}}},
-                     {"log", ""}});
+  return json::Dump(
+      {{"result", nullptr},
+       {"error",
+        {{"type", WireType(e.type())}, {"message", e.what()}, {"ok_to_retry", e.ok_to_retry()}}},
+       {"log", ""}});
 }
 
 config::Config LoadConfig(const Options& options, const Request& request) {

@@ -10,9 +10,9 @@ using K = ArgKind;
 constexpr ArgSpec kCreateStemcell[] = {
     {"image_path", K::kString}, {"cloud_properties", K::kObject}, {"env", K::kAny, true}};
 constexpr ArgSpec kStemcellCid[] = {{"stemcell_cid", K::kString}};
-constexpr ArgSpec kCreateVm[] = {{"agent_id", K::kString},          {"stemcell_cid", K::kString},
-                                 {"cloud_properties", K::kObject},  {"networks", K::kObject},
-                                 {"disk_cids", K::kArrayOrNull},    {"env", K::kObjectOrNull}};
+constexpr ArgSpec kCreateVm[] = {{"agent_id", K::kString},         {"stemcell_cid", K::kString},
+                                 {"cloud_properties", K::kObject}, {"networks", K::kObject},
+                                 {"disk_cids", K::kArrayOrNull},   {"env", K::kObjectOrNull}};
 constexpr ArgSpec kVmCid[] = {{"vm_cid", K::kString}};
 constexpr ArgSpec kSetVmMetadata[] = {{"vm_cid", K::kString}, {"metadata", K::kObject}};
 constexpr ArgSpec kConfigureNetworks[] = {{"vm_cid", K::kString}, {"networks", K::kObject}};

@@ -39,8 +39,7 @@ Request RequestParser::Parse(std::string_view input) {
   element method;
   if (envelope["method"].get(method)) throw Malformed("'method' is missing");
   if (method.type() != element_type::STRING) {
-    throw Malformed(std::string("'method' must be a string, got ") +
-                    json::TypeName(method.type()));
+    throw Malformed(std::string("'method' must be a string, got ") + json::TypeName(method.type()));
   }
   request.method = std::string(method.get_string().value_unsafe());
   if (request.method.empty()) throw Malformed("'method' is empty");
@@ -53,7 +52,8 @@ Request RequestParser::Parse(std::string_view input) {
   }
 
   element context;
-  bool has_context = !envelope["context"].get(context) && context.type() != element_type::NULL_VALUE;
+  bool has_context =
+      !envelope["context"].get(context) && context.type() != element_type::NULL_VALUE;
   if (has_context && context.get_object().get(request.context)) {
     throw Malformed(std::string("'context' must be an object, got ") +
                     json::TypeName(context.type()));
@@ -64,8 +64,7 @@ Request RequestParser::Parse(std::string_view input) {
   }
 
   element api_version;
-  if (!envelope["api_version"].get(api_version) &&
-      api_version.type() != element_type::NULL_VALUE) {
+  if (!envelope["api_version"].get(api_version) && api_version.type() != element_type::NULL_VALUE) {
     if (!IsNumber(api_version.type())) {
       throw Malformed(std::string("'api_version' must be a number, got ") +
                       json::TypeName(api_version.type()));
@@ -76,8 +75,7 @@ Request RequestParser::Parse(std::string_view input) {
   }
 
   element request_id;
-  if (!request.context["request_id"].get(request_id) &&
-      request_id.type() == element_type::STRING) {
+  if (!request.context["request_id"].get(request_id) && request_id.type() == element_type::STRING) {
     request.request_id = std::string(request_id.get_string().value_unsafe());
   }
   element stemcell_version;

@@ -66,4 +66,25 @@ std::optional<StorageVolPtr> Connection::FindVolume(virStoragePoolPtr pool,
                                VIR_ERR_NO_STORAGE_VOL, "looking up volume '" + name + "'");
 }
 
+bool Connection::OffersKvm() const {
+  CString caps(virConnectGetDomainCapabilities(conn_.get(), nullptr, "x86_64", nullptr, "kvm", 0));
+  if (!caps) {
+    virResetLastError();
+    return false;
+  }
+  return true;
+}
+
+std::string Connection::CapabilitiesXml() const {
+  CString caps(virConnectGetCapabilities(conn_.get()));
+  if (!caps) throw Error::Last("reading host capabilities");
+  return caps.get();
+}
+
+bool PoolActive(virStoragePoolPtr pool, const std::string& name) {
+  int active = virStoragePoolIsActive(pool);
+  if (active < 0) throw Error::Last("checking storage pool '" + name + "'");
+  return active == 1;
+}
+
 }  // namespace cpi::virt

@@ -12,7 +12,8 @@ void IgnoreError(void*, virErrorPtr) {}
 
 Error Error::Last(std::string_view what) {
   virErrorPtr e = virGetLastError();
-  if (e == nullptr) return Error(std::string(what) + ": unknown libvirt error", VIR_ERR_INTERNAL_ERROR, 0);
+  if (e == nullptr)
+    return Error(std::string(what) + ": unknown libvirt error", VIR_ERR_INTERNAL_ERROR, 0);
   std::string message = std::string(what) + ": " + (e->message ? e->message : "libvirt error");
   return Error(message, e->code, e->domain);
 }

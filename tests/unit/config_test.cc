@@ -103,9 +103,7 @@ TEST(ConfigTest, MissingFileNamesPath) {
   }
 }
 
-TEST(ConfigTest, DirectoryIsNotAConfigFile) {
-  EXPECT_THROW(ReadFile("/tmp"), Error);
-}
+TEST(ConfigTest, DirectoryIsNotAConfigFile) { EXPECT_THROW(ReadFile("/tmp"), Error); }
 
 }  // namespace
 }  // namespace cpi::config

@@ -48,8 +48,8 @@ TEST(DispatcherTest, UnknownMethodIsNotImplemented) {
 }
 
 TEST(DispatcherTest, MalformedRequestIsCpiError) {
-  for (const char* bad : {"", "nope", "[]", R"({"method":1,"arguments":[]})",
-                          R"({"method":"info","arguments":5})"}) {
+  for (const char* bad :
+       {"", "nope", "[]", R"({"method":1,"arguments":[]})", R"({"method":"info","arguments":5})"}) {
     SCOPED_TRACE(bad);
     ExpectErrorShape(Call(bad), "Bosh::Clouds::CpiError");
   }
@@ -65,7 +65,8 @@ TEST(DispatcherTest, WrongArgumentTypeIsNamedBeforeAnythingHappens) {
 TEST(DispatcherTest, WrongArgumentCountIsNamed) {
   json r = Call(R"({"method":"attach_disk","arguments":["vm-1"]})");
   ExpectErrorShape(r, "Bosh::Clouds::CpiError");
-  EXPECT_NE(r["error"]["message"].get<std::string>().find("expected 2 argument(s) (vm_cid, disk_cid), got 1"),
+  EXPECT_NE(r["error"]["message"].get<std::string>().find(
+                "expected 2 argument(s) (vm_cid, disk_cid), got 1"),
             std::string::npos);
 }
 
@@ -91,20 +92,38 @@ TEST(DispatcherTest, CalculateVmCloudPropertiesMapsResources) {
 
 TEST(DispatcherTest, CalculateVmCloudPropertiesRejectsImpossibleValues) {
   ExpectErrorShape(
-      Call(R"({"method":"calculate_vm_cloud_properties","arguments":[{"cpu":0,"ram":1,"ephemeral_disk_size":1}]})"),
+      Call(
+          R"({"method":"calculate_vm_cloud_properties","arguments":[{"cpu":0,"ram":1,"ephemeral_disk_size":1}]})"),
       "Bosh::Clouds::CloudError");
   ExpectErrorShape(
-      Call(R"({"method":"calculate_vm_cloud_properties","arguments":[{"cpu":1,"ram":"big","ephemeral_disk_size":1}]})"),
+      Call(
+          R"({"method":"calculate_vm_cloud_properties","arguments":[{"cpu":1,"ram":"big","ephemeral_disk_size":1}]})"),
       "Bosh::Clouds::CloudError");
 }
 
 TEST(DispatcherTest, TableHasEveryContractMethod) {
-  for (const char* name :
-       {"info", "create_stemcell", "delete_stemcell", "create_vm", "delete_vm", "has_vm",
-        "reboot_vm", "set_vm_metadata", "configure_networks", "calculate_vm_cloud_properties",
-        "current_vm_id", "create_disk", "delete_disk", "has_disk", "attach_disk", "detach_disk",
-        "resize_disk", "update_disk", "set_disk_metadata", "get_disks", "snapshot_disk",
-        "delete_snapshot"}) {
+  for (const char* name : {"info",
+                           "create_stemcell",
+                           "delete_stemcell",
+                           "create_vm",
+                           "delete_vm",
+                           "has_vm",
+                           "reboot_vm",
+                           "set_vm_metadata",
+                           "configure_networks",
+                           "calculate_vm_cloud_properties",
+                           "current_vm_id",
+                           "create_disk",
+                           "delete_disk",
+                           "has_disk",
+                           "attach_disk",
+                           "detach_disk",
+                           "resize_disk",
+                           "update_disk",
+                           "set_disk_metadata",
+                           "get_disks",
+                           "snapshot_disk",
+                           "delete_snapshot"}) {
     EXPECT_NE(FindMethod(name), nullptr) << name;
   }
 }

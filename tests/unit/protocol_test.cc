@@ -21,8 +21,7 @@ TEST(ProtocolTest, InfoWritesOneJsonObjectAndExitsZero) {
 
 TEST(ProtocolTest, InfoDoesNotLoadLibvirt) {
   // The dynamic loader reports every object it maps; libvirt must not be among them.
-  ProcessResult p =
-      RunCpi(R"({"method":"info","arguments":[]})", {}, {{"LD_DEBUG", "files"}});
+  ProcessResult p = RunCpi(R"({"method":"info","arguments":[]})", {}, {{"LD_DEBUG", "files"}});
   EXPECT_EQ(p.exit_code, 0);
   EXPECT_NE(p.err.find("libsimdjson"), std::string::npos) << "LD_DEBUG gave no output";
   EXPECT_EQ(p.err.find("libvirt.so"), std::string::npos);
@@ -30,15 +29,16 @@ TEST(ProtocolTest, InfoDoesNotLoadLibvirt) {
 }
 
 TEST(ProtocolTest, BadRequestDoesNotLoadLibvirt) {
-  ProcessResult p = RunCpi(R"({"method":"create_vm","arguments":[1]})", {}, {{"LD_DEBUG", "files"}});
+  ProcessResult p =
+      RunCpi(R"({"method":"create_vm","arguments":[1]})", {}, {{"LD_DEBUG", "files"}});
   EXPECT_EQ(p.exit_code, 0);
   EXPECT_EQ(json::parse(p.out)["error"]["type"], "Bosh::Clouds::CpiError");
   EXPECT_EQ(p.err.find("libvirt.so"), std::string::npos);
 }
 
 TEST(ProtocolTest, HypervisorMethodLoadsModule) {
-  ProcessResult p = RunCpi(R"({"method":"current_vm_id","arguments":[]})", {},
-                           {{"LD_DEBUG", "files"}});
+  ProcessResult p =
+      RunCpi(R"({"method":"current_vm_id","arguments":[]})", {}, {{"LD_DEBUG", "files"}});
   EXPECT_EQ(p.exit_code, 0);
   EXPECT_NE(p.err.find("bosh-libvirt-cpi-hypervisor"), std::string::npos);
   json r = json::parse(p.out);
@@ -47,8 +47,14 @@ TEST(ProtocolTest, HypervisorMethodLoadsModule) {
 
 TEST(ProtocolTest, EveryBadInputGivesAValidErrorResponseAndExitZero) {
   std::vector<std::string> inputs = {
-      "", "   ", "not json", "[1,2,3]", "{\"method\":\"info\"}", "{\"arguments\":[]}",
-      "{\"method\":7,\"arguments\":[]}", "{\"method\":\"info\",\"arguments\":{}}",
+      "",
+      "   ",
+      "not json",
+      "[1,2,3]",
+      "{\"method\":\"info\"}",
+      "{\"arguments\":[]}",
+      "{\"method\":7,\"arguments\":[]}",
+      "{\"method\":\"info\",\"arguments\":{}}",
       "{\"method\":\"info\",\"arguments\":[],\"api_version\":\"x\"}",
       std::string("{\"method\":\"info\0\",\"arguments\":[]}", 34),
       "{\"method\":\"info\",\"arguments\":[\"" + std::string(20 * 1024 * 1024, 'x') + "\"]}"};
@@ -66,15 +72,15 @@ TEST(ProtocolTest, EveryBadInputGivesAValidErrorResponseAndExitZero) {
 
 TEST(ProtocolTest, SeveralMegabyteRequestIsHandled) {
   std::string env_value(4 * 1024 * 1024, 'p');
-  ProcessResult p = RunCpi(R"({"method":"info","arguments":[],"context":{"big":")" + env_value +
-                           R"("}})");
+  ProcessResult p =
+      RunCpi(R"({"method":"info","arguments":[],"context":{"big":")" + env_value + R"("}})");
   EXPECT_EQ(p.exit_code, 0);
   EXPECT_EQ(json::parse(p.out)["result"]["api_version"], 2);
 }
 
 TEST(ProtocolTest, MissingConfigFileIsAnErrorResponse) {
-  ProcessResult p = RunCpi(R"({"method":"has_vm","arguments":["vm-1"]})",
-                           {"--config", "/nonexistent/cpi.json"});
+  ProcessResult p =
+      RunCpi(R"({"method":"has_vm","arguments":["vm-1"]})", {"--config", "/nonexistent/cpi.json"});
   EXPECT_EQ(p.exit_code, 0);
   json r = json::parse(p.out);
   EXPECT_EQ(r["error"]["type"], "Bosh::Clouds::CpiError");
@@ -120,8 +126,8 @@ TEST(ProtocolTest, RunsInTheDirectorsStrippedEnvironment) {
 }
 
 TEST(ProtocolTest, LogLinesCarryTheRequestId) {
-  ProcessResult p = RunCpi(
-      R"({"method":"nope","arguments":[],"context":{"request_id":"cpi-424242"}})");
+  ProcessResult p =
+      RunCpi(R"({"method":"nope","arguments":[],"context":{"request_id":"cpi-424242"}})");
   EXPECT_NE(p.err.find("[cpi-424242]"), std::string::npos) << p.err;
 }
 

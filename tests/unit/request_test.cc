@@ -64,8 +64,9 @@ TEST(RequestTest, RejectsNonObject) {
 
 TEST(RequestTest, RejectsMissingOrNonStringMethod) {
   EXPECT_NE(ParseError(R"({"arguments":[]})").find("'method' is missing"), std::string::npos);
-  EXPECT_NE(ParseError(R"({"method":5,"arguments":[]})").find("'method' must be a string, got integer"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError(R"({"method":5,"arguments":[]})").find("'method' must be a string, got integer"),
+      std::string::npos);
 }
 
 TEST(RequestTest, RejectsArgumentsThatAreNotAnArray) {
@@ -79,9 +80,9 @@ TEST(RequestTest, RejectsApiVersionThatIsNotANumber) {
   EXPECT_NE(ParseError(R"({"method":"info","arguments":[],"api_version":"2"})")
                 .find("'api_version' must be a number, got string"),
             std::string::npos);
-  EXPECT_NE(ParseError(R"({"method":"info","arguments":[],"api_version":2.5})")
-                .find("positive integer"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError(R"({"method":"info","arguments":[],"api_version":2.5})").find("positive integer"),
+      std::string::npos);
 }
 
 TEST(RequestTest, RejectsContextThatIsNotAnObject) {
@@ -91,8 +92,8 @@ TEST(RequestTest, RejectsContextThatIsNotAnObject) {
 }
 
 TEST(RequestTest, RejectsOversizedRequest) {
-  std::string big = R"({"method":"info","arguments":[")" + std::string(kMaxRequestBytes, 'a') +
-                    R"("]})";
+  std::string big =
+      R"({"method":"info","arguments":[")" + std::string(kMaxRequestBytes, 'a') + R"("]})";
   EXPECT_NE(ParseError(big).find("bytes accepted"), std::string::npos);
 }
 

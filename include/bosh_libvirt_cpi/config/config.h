@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
+#include <nlohmann/json.hpp>
 
 namespace cpi::config {
 
@@ -24,8 +24,8 @@ struct Libvirt {
 };
 
 struct Agent {
-  std::string mbus;                 // written to the settings' `mbus`
-  std::vector<std::string> ntp;     // written to the settings' `ntp`
+  std::string mbus;                    // written to the settings' `mbus`
+  std::vector<std::string> ntp;        // written to the settings' `ntp`
   nlohmann::json blobstore = nullptr;  // optional settings `blobstore`
 };
 

@@ -27,12 +27,20 @@ class Connection {
   std::optional<NetworkPtr> FindNetwork(const std::string& name) const;
   std::optional<StorageVolPtr> FindVolume(virStoragePoolPtr pool, const std::string& name) const;
 
+  // Whether libvirt offers type='kvm' domains for x86_64 here.
+  bool OffersKvm() const;
+  // The host capabilities XML (virConnectGetCapabilities).
+  std::string CapabilitiesXml() const;
+
  private:
   Connection(ConnectPtr conn, std::string uri) : conn_(std::move(conn)), uri_(std::move(uri)) {}
 
   ConnectPtr conn_;
   std::string uri_;
 };
+
+// Whether the pool is running. Throws virt::Error.
+bool PoolActive(virStoragePoolPtr pool, const std::string& name);
 
 // "major.minor.micro" from libvirt's packed version number.
 std::string FormatVersion(unsigned long version);

@@ -16,7 +16,7 @@ class Error : public std::runtime_error {
   // Captures the calling thread's last libvirt error; `what` names the failed step.
   static Error Last(std::string_view what);
 
-  int code() const { return code_; }     // virErrorNumber
+  int code() const { return code_; }      // virErrorNumber
   int domain() const { return domain_; }  // virErrorDomain
 
   // Lost or refused connection, daemon restart, timeouts: a retry later may succeed.

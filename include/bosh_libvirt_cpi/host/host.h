@@ -1,0 +1,52 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/virt/connection.h"
+
+namespace cpi::host {
+
+// One hypervisor as the configuration names it: the libvirt connection and the storage pool the
+// CPI keeps its volumes in. Opened once per call.
+class Host {
+ public:
+  // Connects. Throws cpi::Error (CloudError; ok_to_retry when the daemon may come back).
+  static Host Open(const config::Config& config);
+
+  const config::Config& config() const { return *config_; }
+  const virt::Connection& conn() const { return conn_; }
+  virConnectPtr raw() const { return conn_.get(); }
+
+  // The configured storage pool. Throws cpi::Error when it does not exist or is not active.
+  virStoragePoolPtr Pool();
+  const std::string& pool_name() const { return config_->libvirt.storage_pool; }
+
+  std::optional<virt::StorageVolPtr> FindVolume(const std::string& name);
+  std::optional<virt::DomainPtr> FindDomain(const std::string& name) const {
+    return conn_.FindDomain(name);
+  }
+
+  // "kvm" or "qemu": the configured domain type, with `auto` resolved (design.md §5): kvm only
+  // when libvirt offers it and the host CPU has vmx/svm.
+  std::string DomainType();
+
+ private:
+  Host(const config::Config& config, virt::Connection conn)
+      : config_(&config), conn_(std::move(conn)) {}
+
+  const config::Config* config_;
+  virt::Connection conn_;
+  std::optional<virt::StoragePoolPtr> pool_;
+};
+
+// Must be called inside a catch block. Like cpi::RethrowWithStep, but also understands libvirt
+// errors: transient ones (connection lost, daemon restarting) become retryable, a full pool
+// becomes NoDiskSpace, others become `fallback`.
+[[noreturn]] void RethrowWithStep(std::string_view step,
+                                  ErrorType fallback = ErrorType::kCloudError);
+
+}  // namespace cpi::host

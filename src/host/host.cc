@@ -1,0 +1,65 @@
+#include "bosh_libvirt_cpi/host/host.h"
+
+#include "bosh_libvirt_cpi/virt/error.h"
+#include "bosh_libvirt_cpi/xml/document.h"
+
+namespace cpi::host {
+
+Host Host::Open(const config::Config& config) {
+  try {
+    return Host(config, virt::Connection::Open(config.libvirt.uri));
+  } catch (...) {
+    RethrowWithStep("Connecting to libvirt at " + Quote(config.libvirt.uri));
+  }
+}
+
+virStoragePoolPtr Host::Pool() {
+  if (pool_) return pool_->get();
+  std::optional<virt::StoragePoolPtr> pool = conn_.FindStoragePool(pool_name());
+  if (!pool) {
+    throw CloudError("storage pool " + Quote(pool_name()) + " does not exist on " +
+                     Quote(conn_.uri()) + " (config libvirt.storage_pool)");
+  }
+  if (!virt::PoolActive(pool->get(), pool_name())) {
+    throw CloudError("storage pool " + Quote(pool_name()) + " is not active", true);
+  }
+  pool_ = std::move(pool);
+  return pool_->get();
+}
+
+std::optional<virt::StorageVolPtr> Host::FindVolume(const std::string& name) {
+  return conn_.FindVolume(Pool(), name);
+}
+
+std::string Host::DomainType() {
+  switch (config_->libvirt.domain_type) {
+    case config::DomainType::kKvm:
+      return "kvm";
+    case config::DomainType::kQemu:
+      return "qemu";
+    case config::DomainType::kAuto:
+      break;
+  }
+  if (!conn_.OffersKvm()) return "qemu";
+  xml::Document doc = xml::Document::Parse(conn_.CapabilitiesXml(), "host capabilities");
+  double hw = doc.Number("count(/capabilities/host/cpu/feature[@name='vmx' or @name='svm'])");
+  return hw > 0 ? "kvm" : "qemu";
+}
+
+void RethrowWithStep(std::string_view step, ErrorType fallback) {
+  try {
+    throw;
+  } catch (const virt::Error& e) {
+    std::string message = std::string(step) + ": " + e.what();
+    std::string_view what = e.what();
+    if (what.find("No space left on device") != std::string_view::npos ||
+        what.find("not enough space") != std::string_view::npos) {
+      throw NoDiskSpace(message);
+    }
+    throw Error(fallback, message, e.transient());
+  } catch (...) {
+    cpi::RethrowWithStep(step, fallback);
+  }
+}
+
+}  // namespace cpi::host

@@ -1,0 +1,174 @@
+#include "bosh_libvirt_cpi/virt/storage.h"
+
+#include <libvirt/virterror.h>
+
+#include <cstring>
+#include <vector>
+
+#include "bosh_libvirt_cpi/virt/error.h"
+
+namespace cpi::virt {
+namespace {
+
+constexpr size_t kChunk = 4 * 1024 * 1024;
+
+std::string Quoted(const std::string& name) { return "'" + name + "'"; }
+
+// Streams `source` into `stream`; sends zero runs as holes when `sparse`.
+void SendAll(virStreamPtr stream, const ChunkSource& source, bool sparse, const std::string& what) {
+  std::vector<char> buf(kChunk);
+  for (;;) {
+    size_t n = source(buf.data(), buf.size());
+    if (n == 0) return;
+    size_t off = 0;
+    while (off < n) {
+      if (sparse) {
+        // Find the extent of zeros or data starting at off (4 KiB granularity for holes).
+        constexpr size_t kBlock = 4096;
+        size_t end = off;
+        auto is_zero_block = [&](size_t at) {
+          size_t len = std::min(kBlock, n - at);
+          for (size_t i = 0; i < len; ++i)
+            if (buf[at + i] != 0) return false;
+          return true;
+        };
+        bool zero = is_zero_block(off);
+        while (end < n && is_zero_block(end) == zero) end += std::min(kBlock, n - end);
+        if (zero) {
+          if (virStreamSendHole(stream, static_cast<long long>(end - off), 0) < 0) {
+            throw Error::Last(what + ": sending hole");
+          }
+          off = end;
+          continue;
+        }
+        while (off < end) {
+          int sent = virStreamSend(stream, buf.data() + off, end - off);
+          if (sent < 0) throw Error::Last(what + ": sending data");
+          off += static_cast<size_t>(sent);
+        }
+      } else {
+        int sent = virStreamSend(stream, buf.data() + off, n - off);
+        if (sent < 0) throw Error::Last(what + ": sending data");
+        off += static_cast<size_t>(sent);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+StorageVolPtr CreateVolume(virStoragePoolPtr pool, const std::string& xml,
+                           const std::string& name) {
+  virStorageVolPtr vol = virStorageVolCreateXML(pool, xml.c_str(), 0);
+  if (vol == nullptr) throw Error::Last("creating volume " + Quoted(name));
+  return StorageVolPtr(vol);
+}
+
+bool DeleteVolume(virStoragePoolPtr pool, const std::string& name) {
+  virStorageVolPtr raw = virStorageVolLookupByName(pool, name.c_str());
+  if (raw == nullptr) {
+    virErrorPtr e = virGetLastError();
+    if (e != nullptr && e->code == VIR_ERR_NO_STORAGE_VOL) {
+      virResetLastError();
+      return false;
+    }
+    throw Error::Last("looking up volume " + Quoted(name));
+  }
+  StorageVolPtr vol(raw);
+  if (virStorageVolDelete(vol.get(), 0) < 0) {
+    virErrorPtr e = virGetLastError();
+    if (e != nullptr && e->code == VIR_ERR_NO_STORAGE_VOL) {
+      virResetLastError();
+      return false;
+    }
+    throw Error::Last("deleting volume " + Quoted(name));
+  }
+  return true;
+}
+
+VolumeInfo GetVolumeInfo(virStorageVolPtr vol, const std::string& name) {
+  virStorageVolInfo info{};
+  if (virStorageVolGetInfo(vol, &info) < 0) throw Error::Last("reading volume " + Quoted(name));
+  return VolumeInfo{info.capacity, info.allocation};
+}
+
+std::string VolumePath(virStorageVolPtr vol, const std::string& name) {
+  CString path(virStorageVolGetPath(vol));
+  if (!path) throw Error::Last("reading path of volume " + Quoted(name));
+  return path.get();
+}
+
+std::string VolumeXml(virStorageVolPtr vol, const std::string& name) {
+  CString xml(virStorageVolGetXMLDesc(vol, 0));
+  if (!xml) throw Error::Last("reading volume " + Quoted(name));
+  return xml.get();
+}
+
+void ResizeVolume(virStorageVolPtr vol, uint64_t capacity_bytes, const std::string& name) {
+  if (virStorageVolResize(vol, capacity_bytes, 0) < 0) {
+    throw Error::Last("resizing volume " + Quoted(name));
+  }
+}
+
+void RefreshPool(virStoragePoolPtr pool, const std::string& name) {
+  if (virStoragePoolRefresh(pool, 0) < 0) throw Error::Last("refreshing pool " + Quoted(name));
+}
+
+std::string PoolXml(virStoragePoolPtr pool, const std::string& name) {
+  CString xml(virStoragePoolGetXMLDesc(pool, 0));
+  if (!xml) throw Error::Last("reading pool " + Quoted(name));
+  return xml.get();
+}
+
+void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& source,
+                  const std::string& name, bool sparse) {
+  std::string what = "uploading to volume " + Quoted(name);
+  StreamPtr stream(virStreamNew(conn, 0));
+  if (!stream) throw Error::Last(what);
+  unsigned int flags = sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0;
+  if (virStorageVolUpload(vol, stream.get(), 0, 0, flags) < 0) throw Error::Last(what);
+  try {
+    SendAll(stream.get(), source, sparse, what);
+  } catch (...) {
+    virStreamAbort(stream.get());
+    throw;
+  }
+  if (virStreamFinish(stream.get()) < 0) throw Error::Last(what + ": finishing");
+}
+
+void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view bytes,
+                 const std::string& name) {
+  size_t offset = 0;
+  UploadVolume(
+      conn, vol,
+      [&](char* buf, size_t size) {
+        size_t n = std::min(size, bytes.size() - offset);
+        std::memcpy(buf, bytes.data() + offset, n);
+        offset += n;
+        return n;
+      },
+      name);
+}
+
+std::string DownloadVolume(virConnectPtr conn, virStorageVolPtr vol, const std::string& name,
+                           uint64_t max_bytes) {
+  std::string what = "downloading volume " + Quoted(name);
+  StreamPtr stream(virStreamNew(conn, 0));
+  if (!stream) throw Error::Last(what);
+  if (virStorageVolDownload(vol, stream.get(), 0, max_bytes, 0) < 0) throw Error::Last(what);
+  std::string out;
+  std::vector<char> buf(256 * 1024);
+  for (;;) {
+    int n = virStreamRecv(stream.get(), buf.data(), buf.size());
+    if (n < 0) {
+      virStreamAbort(stream.get());
+      throw Error::Last(what);
+    }
+    if (n == 0) break;
+    out.append(buf.data(), static_cast<size_t>(n));
+  }
+  if (virStreamFinish(stream.get()) < 0) throw Error::Last(what + ": finishing");
+  return out;
+}
+
+}  // namespace cpi::virt
