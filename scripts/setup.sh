@@ -71,6 +71,8 @@ running() {
 have_systemd() { [ -d /run/systemd/system ]; }
 
 start_daemons() {
+  # libvirt 9.0 starts no domain on an isolated network without DHCP/DNS unless this exists.
+  mkdir -p /var/lib/libvirt/dnsmasq
   if have_systemd; then
     systemctl start virtlogd.socket libvirtd.socket libvirtd.service 2>/dev/null ||
       systemctl start virtlogd libvirtd

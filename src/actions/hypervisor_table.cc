@@ -1,4 +1,6 @@
 #include "bosh_libvirt_cpi/actions/hypervisor_actions.h"
+#include "bosh_libvirt_cpi/actions/stemcell_actions.h"
+#include "bosh_libvirt_cpi/actions/vm_actions.h"
 
 namespace cpi::actions {
 namespace {
@@ -8,10 +10,19 @@ struct Entry {
   rpc::Handler handler;
 };
 
-// Methods implemented so far; the core's table (src/rpc/methods.cc) lists every contract method,
-// those missing here answer NotImplemented.
+// Methods implemented in the module, one line each (keep one entry per line: several people add
+// to this table). The core's table (src/rpc/methods.cc) lists every contract method; those
+// missing here answer NotImplemented.
 constexpr Entry kActions[] = {
-    {"", nullptr},
+    {"", nullptr},  // placeholder so the table is never empty
+    {"create_stemcell", &CreateStemcell},
+    {"delete_stemcell", &DeleteStemcell},
+    {"create_vm", &CreateVm},
+    {"delete_vm", &DeleteVm},
+    {"has_vm", &HasVm},
+    {"reboot_vm", &RebootVm},
+    {"set_vm_metadata", &SetVmMetadata},
+    {"current_vm_id", &CurrentVmId},
 };
 
 }  // namespace

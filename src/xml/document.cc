@@ -54,9 +54,7 @@ Document Document::Parse(const std::string& text, const std::string& what) {
   xmlDoc* doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), "noname.xml", nullptr,
                               kParseOptions);
   if (doc == nullptr) throw CloudError("parsing " + what + ": not well-formed XML");
-  Document d(doc);
-  d.doc_ = std::shared_ptr<xmlDoc>(doc, DocDeleter());
-  return d;
+  return Document(doc);
 }
 
 std::vector<std::string> Document::Strings(const std::string& xpath) const {

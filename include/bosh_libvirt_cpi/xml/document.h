@@ -31,7 +31,7 @@ class Document {
   struct DocDeleter {
     void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
   };
-  explicit Document(xmlDoc* doc) : doc_(doc) {}
+  explicit Document(xmlDoc* doc) : doc_(doc, DocDeleter()) {}
   std::shared_ptr<xmlDoc> doc_;
 };
 

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+namespace cpi::vm {
+
+// The VM cloud_properties (vm_type) this CPI understands (design.md §8).
+struct VmProperties {
+  int64_t cpu = 1;
+  int64_t memory_mib = 1024;
+  int64_t ephemeral_disk_mib = 0;  // 0 = no ephemeral disk
+  std::optional<int64_t> root_disk_mib;
+};
+
+// Reads and checks cloud_properties. Keys we do not know are ignored (vm_types are shared across
+// CPIs in cpi-configs); known keys with a wrong type or an impossible value throw cpi::Error
+// (CpiError) naming the key.
+VmProperties ParseVmProperties(const nlohmann::json& cloud_properties);
+
+}  // namespace cpi::vm

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/virt/handles.h"
+
+namespace cpi::vm {
+
+struct CreateVmInput {
+  std::string agent_id;
+  std::string stemcell_cid;
+  nlohmann::json cloud_properties;
+  nlohmann::json networks;
+  nlohmann::json env;  // verbatim into the settings; never logged
+  nlohmann::json persistent_disks = nlohmann::json::object();  // API v1 stemcells only
+};
+
+struct CreatedVm {
+  std::string cid;
+  nlohmann::json networks;  // as used: with mac and use_dhcp
+};
+
+// The volumes a VM owns (never a persistent disk).
+std::string RootVolumeName(const std::string& vm_cid);
+std::string EphemeralVolumeName(const std::string& vm_cid);
+std::string ConfigVolumeName(const std::string& vm_cid);
+// The ephemeral disk's virtio serial (20 characters, derived from the CID).
+std::string EphemeralSerial(const std::string& vm_cid);
+
+// Creates and starts a VM (design.md §5). On any failure after the first side effect everything
+// created is removed and cpi::Error VMCreationFailed is thrown (ok_to_retry when a retry can
+// succeed).
+CreatedVm CreateVm(host::Host& host, const CreateVmInput& input);
+
+// Destroys and undefines the domain and deletes the VM's own volumes; persistent disks are kept.
+// Returns false when there was no such domain (its leftover volumes are still removed).
+bool DeleteVm(host::Host& host, const std::string& vm_cid);
+
+// The domain of a VM CID, or nullopt (also for strings that are not VM CIDs).
+std::optional<virt::DomainPtr> FindVm(host::Host& host, const std::string& vm_cid);
+
+// Like FindVm but throws cpi::Error (VMNotFound) when absent.
+virt::DomainPtr RequireVm(host::Host& host, const std::string& vm_cid);
+
+// Starts a stopped VM, hard-resets a running one.
+void RebootVm(host::Host& host, const std::string& vm_cid);
+
+// Stores every key of `metadata` in the domain's <metadata> and sets <title>.
+void SetVmMetadata(host::Host& host, const std::string& vm_cid, const nlohmann::json& metadata);
+
+// Every MAC address used by any domain on the host, lowercase.
+std::vector<std::string> MacsInUse(host::Host& host);
+
+}  // namespace cpi::vm

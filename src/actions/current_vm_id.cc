@@ -1,0 +1,44 @@
+#include <fstream>
+
+#include "bosh_libvirt_cpi/actions/vm_actions.h"
+#include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/virt/domain.h"
+#include "bosh_libvirt_cpi/vm/vm_service.h"
+
+namespace cpi::actions {
+namespace {
+
+// libvirt gives every domain an SMBIOS system UUID equal to its own UUID.
+std::string SmbiosUuid() {
+  std::ifstream in("/sys/class/dmi/id/product_uuid");
+  std::string uuid;
+  std::getline(in, uuid);
+  for (char& c : uuid) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return uuid;
+}
+
+}  // namespace
+
+// current_vm_id(): the CID of the VM this CPI runs in, when that VM is a domain of the
+// configured host; otherwise NotImplemented (deprecated; only snapshot_self uses it).
+nlohmann::json CurrentVmId(const rpc::Call& call) {
+  std::string uuid = SmbiosUuid();
+  if (uuid.size() != 36) {
+    throw NotImplemented("Finding the current VM: this machine exposes no SMBIOS UUID");
+  }
+  host::Host host = host::Host::Open(call.Config());
+  std::optional<virt::DomainPtr> dom;
+  try {
+    dom = virt::FindDomainByUuid(host.raw(), uuid);
+  } catch (...) {
+    host::RethrowWithStep("Finding the current VM by SMBIOS UUID " + Quote(uuid));
+  }
+  std::string name = dom ? virt::DomainName(dom->get()) : "";
+  if (!util::IsVmCid(name)) {
+    throw NotImplemented("Finding the current VM: this machine (SMBIOS UUID " + uuid +
+                         ") is not a VM of this CPI on " + Quote(host.conn().uri()));
+  }
+  return name;
+}
+
+}  // namespace cpi::actions

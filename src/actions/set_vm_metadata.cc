@@ -1,0 +1,19 @@
+#include "bosh_libvirt_cpi/actions/vm_actions.h"
+#include "bosh_libvirt_cpi/vm/vm_service.h"
+
+namespace cpi::actions {
+
+// set_vm_metadata(vm_cid, metadata): every key in the domain's <metadata>, name in <title>.
+nlohmann::json SetVmMetadata(const rpc::Call& call) {
+  std::string vm_cid = call.args.String(0);
+  nlohmann::json metadata = call.args.Json(1);
+  host::Host host = host::Host::Open(call.Config());
+  try {
+    vm::SetVmMetadata(host, vm_cid, metadata);
+  } catch (...) {
+    host::RethrowWithStep("Setting metadata of VM " + Quote(vm_cid));
+  }
+  return nullptr;
+}
+
+}  // namespace cpi::actions

@@ -1,0 +1,287 @@
+#include "bosh_libvirt_cpi/stemcell/stemcell.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
+#include "bosh_libvirt_cpi/virt/inventory.h"
+#include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/xml/document.h"
+#include "bosh_libvirt_cpi/xml/render.h"
+
+namespace cpi::stemcell {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// cloud_properties are a few hundred bytes; anything near this is not ours.
+constexpr uint64_t kMaxPropertiesBytes = 1024 * 1024;
+
+std::string VolumeXml(const std::string& name, uint64_t capacity, std::string_view format,
+                      const std::string& templates_dir) {
+  xml::Data d;
+  d.set("name", name);
+  d.set("capacity_bytes", std::to_string(capacity));
+  d.set("format", std::string(format));
+  return xml::Render("volume.xml", d, templates_dir);
+}
+
+double MiB(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+// Logs an upload's progress at every 10% and at least every 5 seconds.
+class Progress {
+ public:
+  Progress(std::string what, uint64_t total)
+      : what_(std::move(what)), total_(total), start_(Clock::now()), last_log_(start_) {}
+
+  void Update(uint64_t done) {
+    Clock::time_point now = Clock::now();
+    int decile = total_ == 0 ? 10 : static_cast<int>(done * 10 / total_);
+    if (decile <= last_decile_ && now - last_log_ < std::chrono::seconds(5)) return;
+    last_decile_ = std::max(decile, last_decile_);
+    last_log_ = now;
+    spdlog::info("{}: {:.0f}% ({} of {} bytes, {:.1f} MiB/s)", what_,
+                 total_ == 0 ? 100.0 : 100.0 * static_cast<double>(done) / total_, done, total_,
+                 Rate(done, now));
+  }
+
+  double Rate(uint64_t done, Clock::time_point now) const {
+    double seconds = std::chrono::duration<double>(now - start_).count();
+    return seconds > 0 ? MiB(done) / seconds : 0.0;
+  }
+  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  std::string what_;
+  uint64_t total_;
+  Clock::time_point start_;
+  Clock::time_point last_log_;
+  int last_decile_ = 0;
+};
+
+// Bytes of the volume's file right after creation (<physical>), 0 when libvirt does not say.
+uint64_t PhysicalBytes(virStorageVolPtr vol, const std::string& name) {
+  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol, name), "volume " + Quote(name));
+  std::string physical = doc.String("/volume/physical");
+  return physical.empty() ? 0 : std::stoull(physical);
+}
+
+// Who depends on a stemcell's base volume.
+struct Usage {
+  std::vector<std::string> domains;   // VMs whose disks use it (directly or through overlays)
+  std::vector<std::string> overlays;  // volumes of the pool backed by it, transitively
+};
+
+Usage FindUsage(host::Host& host, const std::string& cid, const std::string& base_path) {
+  struct Vol {
+    std::string name, path, backing;
+  };
+  std::vector<Vol> vols;
+  for (const virt::VolumeDescription& v :
+       virt::ListVolumeDescriptions(host.Pool(), host.pool_name())) {
+    xml::Document doc = xml::Document::Parse(v.xml, "volume " + Quote(v.name));
+    vols.push_back(
+        {v.name, doc.String("/volume/target/path"), doc.String("/volume/backingStore/path")});
+  }
+  // The base and everything whose backing chain leads to it (overlays of overlays included).
+  std::set<std::string> paths = {base_path};
+  std::set<std::string> names = {cid};
+  Usage usage;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const Vol& v : vols) {
+      if (!v.backing.empty() && paths.count(v.backing) != 0 && paths.insert(v.path).second) {
+        names.insert(v.name);
+        usage.overlays.push_back(v.name);
+        grew = true;
+      }
+    }
+  }
+
+  for (const virt::DomainDescription& d : virt::ListDomainDescriptions(host.raw())) {
+    bool uses = false;
+    for (const std::string* text : {&d.config_xml, &d.live_xml}) {
+      if (text->empty() || uses) continue;
+      xml::Document doc = xml::Document::Parse(*text, "domain " + Quote(d.name));
+      // Disks by file or device path, including the backing chain of a running domain.
+      for (const std::string& path :
+           doc.Strings("/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev | "
+                       "/domain/devices/disk//backingStore/source/@file | "
+                       "/domain/devices/disk//backingStore/source/@dev")) {
+        if (paths.count(path) != 0) uses = true;
+      }
+      // Disks of type='volume' naming a volume of our pool.
+      int disks = static_cast<int>(doc.Number("count(/domain/devices/disk)"));
+      for (int i = 1; i <= disks && !uses; ++i) {
+        std::string source = "/domain/devices/disk[" + std::to_string(i) + "]/source";
+        if (doc.String(source + "/@pool") == host.pool_name() &&
+            names.count(doc.String(source + "/@volume")) != 0) {
+          uses = true;
+        }
+      }
+    }
+    if (uses) usage.domains.push_back(d.name);
+  }
+  std::sort(usage.domains.begin(), usage.domains.end());
+  return usage;
+}
+
+std::string QuotedList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + Quote(item);
+  return out;
+}
+
+}  // namespace
+
+std::string PropertiesVolumeName(std::string_view cid) { return std::string(cid) + "-props"; }
+
+std::string ImportStemcell(host::Host& host, RootImage& image,
+                           const nlohmann::json& cloud_properties) {
+  const ImageInfo& info = image.info();
+  const std::string& templates_dir = host.config().templates_dir;
+  virStoragePoolPtr pool = host.Pool();
+  std::string cid = util::NewStemcellCid();
+  std::string props_name = PropertiesVolumeName(cid);
+  spdlog::info(
+      "importing root.img of {} ({}, {} bytes, virtual size {} bytes) as stemcell {} "
+      "in pool {}",
+      Quote(image.path()), FormatName(info.format), info.file_size, info.virtual_size, cid,
+      Quote(host.pool_name()));
+
+  util::ScopedCleanup undo;
+  auto delete_on_failure = [&](const std::string& name) {
+    undo.Add([pool, name] {
+      virt::DeleteVolume(pool, name);
+      spdlog::info("deleted volume {} (rolling back)", name);
+    });
+  };
+
+  // The volume has the image's own format: a raw image stays raw, since qcow2 overlays can back
+  // onto raw files as well, and converting would cost a full rewrite of the image.
+  virt::StorageVolPtr vol = virt::CreateVolume(
+      pool, VolumeXml(cid, info.virtual_size, FormatName(info.format), templates_dir), cid);
+  delete_on_failure(cid);
+
+  // virStorageVolUpload writes over the file libvirt created but never truncates it. A new qcow2
+  // volume is an empty qcow2 file (~200 KiB of metadata), which a real image is always larger
+  // than; should root.img be smaller, the rest is overwritten with zeros rather than left holding
+  // stale metadata. A new raw volume is a sparse file of exactly the image's size.
+  uint64_t upload_bytes = info.file_size;
+  if (info.format == ImageFormat::kQcow2) {
+    upload_bytes = std::max(upload_bytes, PhysicalBytes(vol.get(), cid));
+  }
+
+  Progress progress("uploading root.img into " + cid, upload_bytes);
+  uint64_t sent = 0;
+  virt::ChunkSource source = [&](char* buf, size_t size) -> size_t {
+    size_t n = 0;
+    try {
+      n = image.Read(buf, size);
+    } catch (...) {
+      cpi::RethrowWithStep("reading image archive");
+    }
+    if (n == 0 && sent < upload_bytes) {
+      n = static_cast<size_t>(std::min<uint64_t>(size, upload_bytes - sent));
+      std::memset(buf, 0, n);
+    }
+    sent += n;
+    progress.Update(sent);
+    return n;
+  };
+  // Raw images hold long zero runs (free space): sent as holes, they stay unallocated. A qcow2
+  // file has few, and its zero padding (above) must really be written.
+  virt::UploadVolume(host.raw(), vol.get(), source, cid, info.format == ImageFormat::kRaw);
+  spdlog::info("uploaded {} bytes into {} in {:.1f} s", sent, cid, progress.Seconds());
+
+  // The sidecar: a raw volume holding exactly the cloud_properties JSON.
+  std::string props = cloud_properties.dump();
+  virt::StorageVolPtr props_vol = virt::CreateVolume(
+      pool, VolumeXml(props_name, props.size(), "raw", templates_dir), props_name);
+  delete_on_failure(props_name);
+  virt::UploadBytes(host.raw(), props_vol.get(), props, props_name);
+
+  undo.Cancel();
+  spdlog::info("created stemcell {}", cid);
+  return cid;
+}
+
+std::optional<virt::StorageVolPtr> FindStemcell(host::Host& host, const std::string& cid) {
+  if (!util::IsStemcellCid(cid)) return std::nullopt;
+  return host.FindVolume(cid);
+}
+
+std::optional<StemcellImage> DescribeStemcell(host::Host& host, const std::string& cid) {
+  std::optional<virt::StorageVolPtr> vol = FindStemcell(host, cid);
+  if (!vol) return std::nullopt;
+  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
+  StemcellImage image;
+  image.cid = cid;
+  image.path = doc.String("/volume/target/path");
+  image.format = doc.String("/volume/target/format/@type");
+  if (image.format.empty()) image.format = "raw";
+  image.capacity = virt::GetVolumeInfo(vol->get(), cid).capacity;
+  return image;
+}
+
+std::optional<nlohmann::json> ReadStemcellProperties(host::Host& host, const std::string& cid) {
+  if (!FindStemcell(host, cid)) return std::nullopt;
+  std::string name = PropertiesVolumeName(cid);
+  std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+  if (!vol) return std::nullopt;
+  std::string text = virt::DownloadVolume(host.raw(), vol->get(), name, kMaxPropertiesBytes);
+  // A volume may be longer than what was written into it; the JSON ends before any zero padding.
+  text.erase(std::find(text.begin(), text.end(), '\0'), text.end());
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw CloudError("volume " + Quote(name) +
+                     " does not hold the stemcell's cloud_properties: " + e.what());
+  }
+}
+
+std::vector<std::string> DomainsUsingStemcell(host::Host& host, const std::string& cid) {
+  std::optional<virt::StorageVolPtr> vol = FindStemcell(host, cid);
+  if (!vol) return {};
+  return FindUsage(host, cid, virt::VolumePath(vol->get(), cid)).domains;
+}
+
+DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
+  if (!util::IsStemcellCid(cid)) return DeleteResult::kNotOurs;
+  virStoragePoolPtr pool = host.Pool();
+  std::string props_name = PropertiesVolumeName(cid);
+  std::optional<virt::StorageVolPtr> vol = host.FindVolume(cid);
+  if (!vol) {
+    // A delete interrupted between the two volumes leaves the sidecar; finish the job.
+    if (virt::DeleteVolume(pool, props_name)) {
+      spdlog::info("deleted leftover volume {}", props_name);
+    }
+    return DeleteResult::kNotFound;
+  }
+
+  // Callers assume no VM needs a stemcell they delete (cpi-contract.md §4), but a VM's root disk
+  // is a qcow2 overlay whose backing file is this volume: deleting it under a VM breaks the VM
+  // at its next read of an unchanged block. Refuse while any domain uses it, so the Director's
+  // stemcell cleanup fails visibly instead of corrupting VMs; it succeeds once they are gone.
+  Usage usage = FindUsage(host, cid, virt::VolumePath(vol->get(), cid));
+  if (!usage.domains.empty()) {
+    throw CloudError("the stemcell is still the base of the disks of VM(s) " +
+                     QuotedList(usage.domains) + "; delete those VMs first");
+  }
+  if (!usage.overlays.empty()) {
+    spdlog::warn("volumes {} of no VM are backed by stemcell {}; they become unusable",
+                 QuotedList(usage.overlays), cid);
+  }
+  virt::DeleteVolume(pool, cid);
+  virt::DeleteVolume(pool, props_name);
+  spdlog::info("deleted stemcell {}", cid);
+  return DeleteResult::kDeleted;
+}
+
+}  // namespace cpi::stemcell

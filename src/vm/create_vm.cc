@@ -1,0 +1,263 @@
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "bosh_libvirt_cpi/agent/config_drive.h"
+#include "bosh_libvirt_cpi/agent/settings.h"
+#include "bosh_libvirt_cpi/network/nic_plan.h"
+#include "bosh_libvirt_cpi/util/file_lock.h"
+#include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
+#include "bosh_libvirt_cpi/virt/domain.h"
+#include "bosh_libvirt_cpi/virt/error.h"
+#include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/vm/domain_spec.h"
+#include "bosh_libvirt_cpi/vm/vm_properties.h"
+#include "bosh_libvirt_cpi/vm/vm_service.h"
+#include "bosh_libvirt_cpi/xml/document.h"
+#include "bosh_libvirt_cpi/xml/render.h"
+
+namespace cpi::vm {
+namespace {
+
+constexpr uint64_t kMiB = 1024 * 1024;
+
+struct StemcellImage {
+  std::string path;
+  std::string format;
+  uint64_t capacity = 0;
+};
+
+StemcellImage FindStemcellImage(host::Host& host, const std::string& cid) {
+  std::optional<virt::StorageVolPtr> vol;
+  if (util::IsStemcellCid(cid)) vol = host.FindVolume(cid);
+  if (!vol) throw CloudError("stemcell " + Quote(cid) + " not found in pool " + Quote(host.pool_name()));
+  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
+  StemcellImage image;
+  image.path = doc.String("/volume/target/path");
+  image.format = doc.String("/volume/target/format/@type");
+  if (image.format.empty()) image.format = "raw";
+  image.capacity = virt::GetVolumeInfo(vol->get(), cid).capacity;
+  return image;
+}
+
+void CheckNetworksExist(host::Host& host, const std::vector<network::Nic>& nics) {
+  std::set<std::string> checked;
+  for (const network::Nic& nic : nics) {
+    if (nic.libvirt_network.empty() || !checked.insert(nic.libvirt_network).second) continue;
+    if (!host.conn().FindNetwork(nic.libvirt_network)) {
+      throw CloudError("libvirt network " + Quote(nic.libvirt_network) + " (BOSH network " +
+                       Quote(nic.bosh_network) + ") does not exist on " + Quote(host.conn().uri()));
+    }
+  }
+}
+
+std::string VolumeXml(const std::string& name, uint64_t capacity, const std::string& format,
+                      const StemcellImage* backing, const std::string& templates_dir) {
+  xml::Data d;
+  d.set("name", name);
+  d.set("capacity_bytes", std::to_string(capacity));
+  d.set("format", format);
+  if (backing != nullptr) {
+    d.set("backing_path", backing->path);
+    d.set("backing_format", backing->format);
+  }
+  return xml::Render("vm-volume.xml", d, templates_dir);
+}
+
+// Lock name per hypervisor: MACs must be unique on the host the VMs share.
+std::string MacLockName(const std::string& uri) {
+  std::string name = "macs-";
+  for (char c : uri) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return name.substr(0, 120);
+}
+
+bool Retryable() {
+  try {
+    throw;
+  } catch (const virt::Error& e) {
+    return e.transient();
+  } catch (const Error& e) {
+    return e.ok_to_retry();
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::string RootVolumeName(const std::string& vm_cid) { return vm_cid + "-root"; }
+std::string EphemeralVolumeName(const std::string& vm_cid) { return vm_cid + "-ephemeral"; }
+std::string ConfigVolumeName(const std::string& vm_cid) { return vm_cid + "-config"; }
+std::string EphemeralSerial(const std::string& vm_cid) {
+  std::string hex;
+  for (char c : vm_cid.substr(3)) {
+    if (c != '-') hex.push_back(c);
+  }
+  return "eph-" + hex.substr(0, 16);
+}
+
+std::vector<std::string> MacsInUse(host::Host& host) {
+  std::vector<std::string> macs;
+  for (const virt::DomainPtr& dom : virt::ListAllDomains(host.raw())) {
+    std::string name = virt::DomainName(dom.get());
+    std::string xml;
+    try {
+      xml = virt::DomainXml(dom.get(), name, /*inactive=*/true);
+    } catch (const virt::Error&) {
+      continue;  // deleted meanwhile
+    }
+    for (std::string mac :
+         xml::Document::Parse(xml, "domain " + name).Strings("//interface/mac/@address")) {
+      std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
+      macs.push_back(mac);
+    }
+  }
+  return macs;
+}
+
+CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
+  const config::Config& config = host.config();
+  std::string cid = util::NewVmCid();
+  std::string step = "Creating VM for agent " + Quote(in.agent_id);
+
+  // Read and check everything before the first side effect: bad input changes nothing.
+  VmProperties props;
+  network::NicPlan plan;
+  StemcellImage stemcell;
+  std::string domain_type;
+  try {
+    if (in.agent_id.empty()) throw CpiError("agent_id is empty");
+    props = ParseVmProperties(in.cloud_properties);
+    if (config.agent.mbus.empty()) {
+      throw CpiError("agent.mbus is not set in the CPI configuration; the agent needs it");
+    }
+    // Dry run of the plan to validate networks before touching the host.
+    network::PlanNics(in.networks, config.libvirt.network, network::RandomMac);
+    stemcell = FindStemcellImage(host, in.stemcell_cid);
+    domain_type = host.DomainType();
+  } catch (...) {
+    host::RethrowWithStep(step);
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  std::optional<virt::DomainPtr> dom;  // declared before `undo`, so it outlives the rollback
+  util::ScopedCleanup undo;
+  virStoragePoolPtr pool = host.Pool();
+  try {
+    // MACs unique on this host: allocate under a lock and keep it until the domain is defined,
+    // so the next process sees them in the domain list.
+    util::FileLock mac_lock(config.lock_dir, MacLockName(config.libvirt.uri));
+    std::vector<std::string> used_list = MacsInUse(host);
+    std::set<std::string> used(used_list.begin(), used_list.end());
+    plan = network::PlanNics(in.networks, config.libvirt.network, [&used] {
+      for (;;) {
+        std::string mac = network::RandomMac();
+        if (used.insert(mac).second) return mac;
+      }
+    });
+    CheckNetworksExist(host, plan.nics);
+
+    DomainSpec spec;
+    spec.name = cid;
+    spec.title = cid;
+    spec.domain_type = domain_type;
+    spec.machine_type = config.libvirt.machine_type;
+    spec.agent_id = in.agent_id;
+    spec.stemcell_cid = in.stemcell_cid;
+    spec.pool = host.pool_name();
+    spec.cpu = props.cpu;
+    spec.memory_mib = props.memory_mib;
+    spec.nics = plan.nics;
+    spec.console_log = config.libvirt.console_log_dir + "/" + cid + ".console.log";
+
+    // Root: a thin qcow2 overlay on the stemcell (no copy), grown when asked.
+    uint64_t root_capacity = stemcell.capacity;
+    if (props.root_disk_mib) {
+      root_capacity = std::max<uint64_t>(root_capacity, *props.root_disk_mib * kMiB);
+    }
+    std::string root_name = RootVolumeName(cid);
+    virt::StorageVolPtr root = virt::CreateVolume(
+        pool, VolumeXml(root_name, root_capacity, "qcow2", &stemcell, config.templates_dir),
+        root_name);
+    undo.Add([pool, root_name] { virt::DeleteVolume(pool, root_name); });
+    spec.disks.push_back({virt::VolumePath(root.get(), root_name), "qcow2", "vda", "root"});
+    spec.volumes.push_back({"root", root_name});
+
+    std::optional<std::string> ephemeral_serial;
+    if (props.ephemeral_disk_mib > 0) {
+      std::string name = EphemeralVolumeName(cid);
+      virt::StorageVolPtr vol = virt::CreateVolume(
+          pool,
+          VolumeXml(name, static_cast<uint64_t>(props.ephemeral_disk_mib) * kMiB, "qcow2",
+                    nullptr, config.templates_dir),
+          name);
+      undo.Add([pool, name] { virt::DeleteVolume(pool, name); });
+      ephemeral_serial = EphemeralSerial(cid);
+      spec.disks.push_back({virt::VolumePath(vol.get(), name), "qcow2", "vdb", *ephemeral_serial});
+      spec.volumes.push_back({"ephemeral", name});
+    }
+
+    // Agent settings on a config-2 ISO, uploaded as the VM's config volume.
+    agent::SettingsInput settings_in;
+    settings_in.agent_id = in.agent_id;
+    settings_in.vm_cid = cid;
+    settings_in.agent = &config.agent;
+    settings_in.networks = plan.networks;
+    settings_in.ephemeral_serial = ephemeral_serial;
+    settings_in.persistent = in.persistent_disks;
+    settings_in.env = in.env.is_null() ? nlohmann::json::object() : in.env;
+    nlohmann::json settings = agent::BuildSettings(settings_in);
+    std::vector<std::string> type_errors = agent::CheckSettingsTypes(settings);
+    if (!type_errors.empty()) {
+      throw CpiError("agent settings would be rejected by the agent: " + type_errors.front());
+    }
+    std::string iso = agent::BuildConfigDriveIso(
+        {settings.dump(), agent::BuildMetaData(cid).dump()});
+    std::string config_name = ConfigVolumeName(cid);
+    virt::StorageVolPtr config_vol = virt::CreateVolume(
+        pool, VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir),
+        config_name);
+    undo.Add([pool, config_name] { virt::DeleteVolume(pool, config_name); });
+    virt::UploadBytes(host.raw(), config_vol.get(), iso, config_name);
+    spec.config_drive_path = virt::VolumePath(config_vol.get(), config_name);
+    spec.volumes.push_back({"config", config_name});
+
+    std::string domain_xml = RenderDomainXml(spec, config.templates_dir);
+    dom = virt::DefineDomain(host.raw(), domain_xml, cid);
+    virDomainPtr raw_dom = dom->get();
+    undo.Add([raw_dom, cid] {
+      virt::DestroyDomain(raw_dom, cid);
+      virt::UndefineDomain(raw_dom, cid);
+    });
+  } catch (...) {
+    bool retry = Retryable();
+    try {
+      host::RethrowWithStep(step);
+    } catch (const Error& e) {
+      throw VmCreationFailed(e.what(), retry || e.type() == ErrorType::kNoDiskSpace);
+    }
+  }
+
+  try {
+    virt::StartDomain(dom->get(), cid);
+  } catch (...) {
+    bool retry = Retryable();
+    try {
+      host::RethrowWithStep(step + ": starting VM " + Quote(cid));
+    } catch (const Error& e) {
+      throw VmCreationFailed(e.what(), retry);
+    }
+  }
+  undo.Cancel();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started)
+                .count();
+  spdlog::info("created VM '{}' from stemcell '{}' with {} NIC(s) in {} ms", cid,
+               in.stemcell_cid, plan.nics.size(), ms);
+  return CreatedVm{cid, plan.networks};
+}
+
+}  // namespace cpi::vm
