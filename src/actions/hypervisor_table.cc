@@ -1,3 +1,4 @@
+#include "bosh_libvirt_cpi/actions/disk_actions.h"
 #include "bosh_libvirt_cpi/actions/hypervisor_actions.h"
 #include "bosh_libvirt_cpi/actions/stemcell_actions.h"
 #include "bosh_libvirt_cpi/actions/vm_actions.h"
@@ -23,6 +24,17 @@ constexpr Entry kActions[] = {
     {"reboot_vm", &RebootVm},
     {"set_vm_metadata", &SetVmMetadata},
     {"current_vm_id", &CurrentVmId},
+    {"create_disk", &CreateDisk},
+    {"delete_disk", &DeleteDisk},
+    {"has_disk", &HasDisk},
+    {"attach_disk", &AttachDisk},
+    {"detach_disk", &DetachDisk},
+    {"resize_disk", &ResizeDisk},
+    {"update_disk", &UpdateDisk},
+    {"set_disk_metadata", &SetDiskMetadata},
+    {"get_disks", &GetDisks},
+    {"snapshot_disk", &SnapshotDisk},
+    {"delete_snapshot", &DeleteSnapshot},
 };
 
 }  // namespace

@@ -46,8 +46,11 @@ bool DeleteVm(host::Host& host, const std::string& vm_cid) {
   }
   if (!util::IsVmCid(vm_cid)) return false;
   virStoragePoolPtr pool = host.Pool();
-  for (const std::string& name :
-       {RootVolumeName(vm_cid), EphemeralVolumeName(vm_cid), ConfigVolumeName(vm_cid)}) {
+  // "<config>-alt": the config drive's second volume. For API v1 stemcells attach/detach_disk
+  // rebuild the drive into the other of the two volumes and swap the CD-ROM media
+  // (src/disk/attach.cc), so either may hold it.
+  for (const std::string& name : {RootVolumeName(vm_cid), EphemeralVolumeName(vm_cid),
+                                  ConfigVolumeName(vm_cid), ConfigVolumeName(vm_cid) + "-alt"}) {
     if (virt::DeleteVolume(pool, name)) spdlog::info("deleted volume '{}'", name);
   }
   return existed;

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/stemcell/crc32.h"
 
 namespace cpi::stemcell {
 namespace {
@@ -321,6 +322,54 @@ TEST(RootImageTest, CorruptDeflateDataFailsMidStream) {
   for (size_t i = gz.size() / 2; i < gz.size() / 2 + 4096; ++i) gz[i] = static_cast<char>(0xff);
   WriteFile(dir.File("corrupt"), gz);
   EXPECT_NE(ReadAllError(dir.File("corrupt")), "");
+}
+
+// Incompressible data is kept in stored deflate blocks, where nothing but the gzip CRC notices a
+// changed byte (libarchive's gzip reader does not check it; RootImage does).
+TEST(RootImageTest, ChangedByteInStoredBlockFailsTheChecksumAtTheEnd) {
+  TempDir dir;
+  std::string raw = RandomBytes(2 << 20, 3);
+  WriteTar(dir.File("image"), {{"root.img", raw}});
+  std::string gz = ReadFile(dir.File("image"));
+  gz[gz.size() / 2] ^= 0x01;
+  WriteFile(dir.File("corrupt"), gz);
+  RootImage image = RootImage::Open(dir.File("corrupt"), ImageFormat::kRaw);
+  std::string buf(1 << 20, '\0');
+  EXPECT_EQ(image.Read(buf.data(), buf.size()), buf.size());
+  EXPECT_EQ(image.Read(buf.data(), buf.size()), buf.size());
+  // Every byte of root.img was handed out; the end is only reported after the check.
+  try {
+    image.Read(buf.data(), buf.size());
+    FAIL() << "corruption not detected";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gzip checksum mismatch"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RootImageTest, GzipCutAfterRootImgDataFailsTheCheck) {
+  TempDir dir;
+  WriteTar(dir.File("image"), {{"root.img", RandomBytes(1 << 20, 4)}});
+  std::string gz = ReadFile(dir.File("image"));
+  WriteFile(dir.File("cut"), gz.substr(0, gz.size() - 4));  // half of the trailer gone
+  EXPECT_NE(ReadAllError(dir.File("cut")), "");
+}
+
+TEST(RootImageTest, BytesAfterTheGzipStreamAreIgnored) {
+  TempDir dir;
+  std::string raw = RandomBytes(300000, 5);
+  WriteTar(dir.File("image"), {{"root.img", raw}});
+  WriteFile(dir.File("padded"), ReadFile(dir.File("image")) + std::string(4096, '\0'));
+  RootImage image = RootImage::Open(dir.File("padded"), ImageFormat::kRaw);
+  EXPECT_EQ(ReadAll(image, 1 << 20), raw);
+}
+
+TEST(Crc32Test, MatchesTheGzipCheckValueAndContinues) {
+  EXPECT_EQ(Crc32(0, "123456789", 9), 0xcbf43926u);
+  EXPECT_EQ(Crc32(0, "", 0), 0u);
+  std::string data = RandomBytes(100003, 9);
+  uint32_t whole = Crc32(0, data.data(), data.size());
+  uint32_t parts = Crc32(Crc32(0, data.data(), 777), data.data() + 777, data.size() - 777);
+  EXPECT_EQ(whole, parts);
 }
 
 }  // namespace

@@ -1,0 +1,24 @@
+#include "bosh_libvirt_cpi/actions/disk_actions.h"
+#include "bosh_libvirt_cpi/disk/disk_service.h"
+
+namespace cpi::actions {
+
+// attach_disk(vm_cid, disk_cid). v2: the hint {"path": "/dev/disk/by-id/virtio-<cid>"} (the
+// same on a repeated call); v1: null. For API v1 stemcells the VM's config drive is rebuilt with
+// the disk in disks.persistent (those agents read disks from their settings).
+nlohmann::json AttachDisk(const rpc::Call& call) {
+  std::string vm_cid = call.args.String(0);
+  std::string disk_cid = call.args.String(1);
+  disk::ConfigDriveUpdate config_drive;
+  config_drive.enabled = call.request.stemcell_api_version == 1;
+  host::Host host = host::Host::Open(call.Config());
+  try {
+    disk::AttachDisk(host, vm_cid, disk_cid, config_drive);
+  } catch (...) {
+    host::RethrowWithStep("Attaching disk " + Quote(disk_cid) + " to VM " + Quote(vm_cid));
+  }
+  if (call.V2()) return disk::Hint(disk_cid);
+  return nullptr;
+}
+
+}  // namespace cpi::actions

@@ -1,0 +1,24 @@
+#include "bosh_libvirt_cpi/actions/disk_actions.h"
+#include "bosh_libvirt_cpi/disk/disk_service.h"
+
+namespace cpi::actions {
+
+// detach_disk(vm_cid, disk_cid): removed from the definition and unplugged from the running
+// guest, confirmed by re-reading the live XML (bounded, see disk::DetachOptions). Not attached:
+// DiskNotAttached; missing VM: CloudError. API v1 stemcells get their config drive rebuilt
+// without the disk.
+nlohmann::json DetachDisk(const rpc::Call& call) {
+  std::string vm_cid = call.args.String(0);
+  std::string disk_cid = call.args.String(1);
+  disk::ConfigDriveUpdate config_drive;
+  config_drive.enabled = call.request.stemcell_api_version == 1;
+  host::Host host = host::Host::Open(call.Config());
+  try {
+    disk::DetachDisk(host, vm_cid, disk_cid, disk::DetachOptions{}, config_drive);
+  } catch (...) {
+    host::RethrowWithStep("Detaching disk " + Quote(disk_cid) + " from VM " + Quote(vm_cid));
+  }
+  return nullptr;
+}
+
+}  // namespace cpi::actions

@@ -1,0 +1,294 @@
+// attach_disk and detach_disk, plus the config-drive rebuild API v1 stemcells need.
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+#include "bosh_libvirt_cpi/agent/config_drive.h"
+#include "bosh_libvirt_cpi/disk/config_drive_reader.h"
+#include "bosh_libvirt_cpi/disk/disk_service.h"
+#include "bosh_libvirt_cpi/disk/volumes.h"
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/util/file_lock.h"
+#include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
+#include "bosh_libvirt_cpi/virt/disk_ops.h"
+#include "bosh_libvirt_cpi/virt/domain.h"
+#include "bosh_libvirt_cpi/virt/error.h"
+#include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/vm/domain_spec.h"
+#include "bosh_libvirt_cpi/vm/vm_service.h"
+#include "bosh_libvirt_cpi/xml/render.h"
+
+namespace cpi::disk {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The config drive lives in one of two volumes, alternately: a media change needs a new source
+// path, and the guest must never see a file rewritten under its CD-ROM. vm::DeleteVm removes both.
+std::string AlternateConfigVolumeName(const std::string& vm_cid) {
+  return vm::ConfigVolumeName(vm_cid) + "-alt";
+}
+
+// The two definitions of a domain as they are now.
+struct Definitions {
+  bool active = false;
+  std::vector<DiskDeviceEntry> config;
+  std::vector<DiskDeviceEntry> live;  // empty when the domain is off
+};
+
+Definitions ReadDefinitions(virDomainPtr dom, const std::string& vm_cid) {
+  Definitions d;
+  d.active = virt::DomainActive(dom, vm_cid);
+  d.config = ReadDiskDevices(virt::DomainXml(dom, vm_cid, /*inactive=*/true), "domain " + vm_cid);
+  if (d.active) {
+    d.live = ReadDiskDevices(virt::DomainXml(dom, vm_cid, /*inactive=*/false), "domain " + vm_cid);
+  }
+  return d;
+}
+
+std::string DeviceXml(const Disk& disk, const std::string& target,
+                      const std::string& templates_dir) {
+  xml::Data d;
+  d.set("format", disk.format);
+  d.set("path", disk.path);
+  d.set("target", target);
+  d.set("serial", disk.cid);
+  return xml::Render("disk-device.xml", d, templates_dir);
+}
+
+bool TargetFree(const std::vector<DiskDeviceEntry>& devices, const std::string& target) {
+  for (const DiskDeviceEntry& d : devices) {
+    if (d.target == target) return false;
+  }
+  return true;
+}
+
+// Removes one device from one definition: by its user alias when it has ours, else by its XML.
+virt::DetachRequest RequestDetach(virDomainPtr dom, const DiskDeviceEntry& device,
+                                  const std::string& disk_cid, virt::Scope scope,
+                                  const std::string& what) {
+  if (device.alias == UserAlias(disk_cid)) {
+    return virt::DetachAliasIn(dom, device.alias, scope, what);
+  }
+  return virt::DetachDeviceIn(dom, device.xml, scope, what);
+}
+
+// API v1 stemcells: rewrite disks.persistent in the settings on the VM's config drive and swap
+// the CD-ROM's media to the new image. The settings are read back from the drive itself (they
+// hold create_vm's env, which is stored nowhere else and never logged).
+void UpdateConfigDrive(host::Host& host, virDomainPtr dom, const std::string& vm_cid,
+                       const std::string& disk_cid, const std::optional<nlohmann::json>& hint) {
+  const config::Config& config = host.config();
+  virStoragePoolPtr pool = host.Pool();
+  Definitions defs = ReadDefinitions(dom, vm_cid);
+  std::optional<DiskDeviceEntry> cdrom = FindConfigDrive(defs.config);
+  if (!cdrom) throw CloudError("VM " + Quote(vm_cid) + " has no config drive (ua-config-drive)");
+
+  // Which of the two volumes the CD-ROM holds now.
+  std::string current_name, next_name;
+  for (const std::string& name :
+       {vm::ConfigVolumeName(vm_cid), AlternateConfigVolumeName(vm_cid)}) {
+    std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+    if (vol && virt::VolumePath(vol->get(), name) == cdrom->path) current_name = name;
+  }
+  if (current_name.empty()) {
+    throw CloudError("the config drive " + Quote(cdrom->path) + " of VM " + Quote(vm_cid) +
+                     " is not a volume of pool " + Quote(host.pool_name()));
+  }
+  next_name = current_name == vm::ConfigVolumeName(vm_cid) ? AlternateConfigVolumeName(vm_cid)
+                                                           : vm::ConfigVolumeName(vm_cid);
+
+  std::optional<virt::StorageVolPtr> current = host.FindVolume(current_name);
+  agent::ConfigDriveFiles files =
+      ReadConfigDriveIso(virt::DownloadVolume(host.raw(), current->get(), current_name));
+  nlohmann::json settings;
+  try {
+    settings = nlohmann::json::parse(files.user_data);
+  } catch (const nlohmann::json::exception&) {
+    throw CloudError("the config drive of VM " + Quote(vm_cid) + " holds no JSON settings");
+  }
+  if (!SetPersistentDiskInSettings(settings, disk_cid, hint)) {
+    spdlog::info("config drive of VM {} already lists the right persistent disks", vm_cid);
+    return;
+  }
+  files.user_data = settings.dump();
+  std::string iso = agent::BuildConfigDriveIso(files);
+
+  virt::DeleteVolume(pool, next_name);  // a leftover of an interrupted swap
+  virt::StorageVolPtr next = virt::CreateVolume(
+      pool, DiskVolumeXml(next_name, iso.size(), "raw", config.templates_dir), next_name);
+  util::ScopedCleanup undo;
+  undo.Add([pool, next_name] { virt::DeleteVolume(pool, next_name); });
+  virt::UploadBytes(host.raw(), next.get(), iso, next_name);
+
+  xml::Data d;
+  d.set("path", virt::VolumePath(next.get(), next_name));
+  d.set("target", cdrom->target);
+  d.set("bus", cdrom->bus);
+  d.set("alias", cdrom->alias);
+  std::string cdrom_xml = xml::Render("disk-cdrom.xml", d, config.templates_dir);
+  virt::UpdateDeviceIn(dom, cdrom_xml,
+                       defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig,
+                       "changing the config drive media of domain " + Quote(vm_cid));
+  undo.Cancel();
+
+  // Keep the domain's own record of its volumes true (names are plain [a-z0-9-] strings).
+  if (std::optional<std::string> record = virt::GetDomainMetadata(dom, vm::kVmNamespace, vm_cid)) {
+    std::string from = ">" + current_name + "<", to = ">" + next_name + "<";
+    if (size_t at = record->find(from); at != std::string::npos) {
+      record->replace(at, from.size(), to);
+      virt::SetDomainMetadata(dom, *record, "cpi", vm::kVmNamespace, vm_cid);
+    }
+  }
+  virt::DeleteVolume(pool, current_name);
+  spdlog::info("rebuilt the config drive of VM {} ({} -> {}) with disk {} {}", vm_cid, current_name,
+               next_name, disk_cid, hint ? "added" : "removed");
+}
+
+}  // namespace
+
+AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::string& disk_cid,
+                        const ConfigDriveUpdate& config_drive) {
+  const config::Config& config = host.config();
+  if (!util::IsDiskCid(disk_cid)) throw CloudError("disk " + Quote(disk_cid) + " not found");
+  util::FileLock disk_lock(config.lock_dir, DiskLockName(disk_cid));
+  std::optional<virt::DomainPtr> dom = vm::FindVm(host, vm_cid);
+  if (!dom) throw CloudError("VM " + Quote(vm_cid) + " not found");
+  std::optional<Disk> disk = FindDisk(host, disk_cid);
+  if (!disk) throw CloudError("disk " + Quote(disk_cid) + " not found");
+
+  // Read, pick and attach under the domain's lock: concurrent attaches to one VM (each holding
+  // its own disk's lock) must never pick the same target.
+  util::FileLock domain_lock(config.lock_dir, DomainLockName(vm_cid));
+  for (const Attachment& a : FindAttachments(host, *disk)) {
+    if (a.vm != vm_cid) {
+      throw CloudError("disk " + Quote(disk_cid) + " is attached to VM " + Quote(a.vm) +
+                       "; detach it there first");
+    }
+  }
+
+  DiskRef ref{disk->cid, disk->path, host.pool_name(), disk->cid};
+  Definitions defs = ReadDefinitions(dom->get(), vm_cid);
+  std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
+  std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
+  std::string what = "hot-plugging disk " + Quote(disk_cid) + " into domain " + Quote(vm_cid);
+
+  AttachResult result;
+  if (in_config && (!defs.active || in_live)) {
+    result = {in_live ? in_live->target : in_config->target, true};
+    spdlog::info("disk {} is already attached to VM {} as {}", disk_cid, vm_cid, result.target);
+  } else if (in_live) {
+    // Live only: a detach whose live part never completed. Put it back into the definition.
+    result = {in_live->target, false};
+    if (!TargetFree(defs.config, result.target))
+      result.target = PickTarget({defs.live, defs.config});
+    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
+                         virt::Scope::kConfig, what);
+    spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk_cid,
+                 vm_cid, result.target);
+  } else if (in_config) {
+    // In the definition but not in the running domain: hot-plug it there.
+    result = {in_config->target, false};
+    if (!TargetFree(defs.live, result.target)) result.target = PickTarget({defs.live, defs.config});
+    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
+                         virt::Scope::kLive, what);
+    spdlog::info("hot-plugged disk {} into running VM {} as {}", disk_cid, vm_cid, result.target);
+  } else {
+    result = {PickTarget({defs.live, defs.config}), false};
+    virt::Scope scope = defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig;
+    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir), scope,
+                         what);
+    spdlog::info("attached disk {} to {} VM {} as {}", disk_cid,
+                 defs.active ? "running" : "stopped", vm_cid, result.target);
+  }
+
+  if (config_drive.enabled) {
+    UpdateConfigDrive(host, dom->get(), vm_cid, disk_cid, Hint(disk_cid));
+  }
+  return result;
+}
+
+void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& disk_cid,
+                const DetachOptions& options, const ConfigDriveUpdate& config_drive) {
+  const config::Config& config = host.config();
+  std::optional<virt::DomainPtr> dom = vm::FindVm(host, vm_cid);
+  if (!dom) throw CloudError("VM " + Quote(vm_cid) + " not found");
+  auto not_attached = [&] {
+    return Error(ErrorType::kDiskNotAttached,
+                 "disk " + Quote(disk_cid) + " is not attached to VM " + Quote(vm_cid),
+                 /*ok_to_retry=*/true);
+  };
+  if (!util::IsDiskCid(disk_cid)) throw not_attached();
+  util::FileLock disk_lock(config.lock_dir, DiskLockName(disk_cid));
+  util::FileLock domain_lock(config.lock_dir, DomainLockName(vm_cid));
+
+  // The volume may be gone already; the device is then still found by its serial and alias.
+  DiskRef ref{disk_cid, "", host.pool_name(), disk_cid};
+  if (std::optional<Disk> disk = FindDisk(host, disk_cid)) ref.path = disk->path;
+  Definitions defs = ReadDefinitions(dom->get(), vm_cid);
+  std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
+  std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
+  if (!in_config && !in_live) throw not_attached();
+
+  // 1. The persistent definition first (Nova's order): synchronous, then verified.
+  if (in_config) {
+    RequestDetach(dom->get(), *in_config, disk_cid, virt::Scope::kConfig,
+                  "removing disk " + Quote(disk_cid) + " from the definition of " + Quote(vm_cid));
+    std::vector<DiskDeviceEntry> after =
+        ReadDiskDevices(virt::DomainXml(dom->get(), vm_cid, /*inactive=*/true), "domain " + vm_cid);
+    if (FindDevice(after, ref)) {
+      throw CloudError("disk " + Quote(disk_cid) + " is still in the definition of VM " +
+                       Quote(vm_cid) + " after removing it");
+    }
+  }
+
+  // 2. The running domain: the guest must acknowledge the unplug (ACPI PCI hot-unplug), so the
+  // request is asynchronous. Confirm by re-reading the live XML; ask again now and then.
+  if (in_live) {
+    Clock::time_point start = Clock::now();
+    Clock::time_point deadline = start + options.timeout;
+    Clock::time_point next_request = start;
+    int requests = 0;
+    std::string what =
+        "unplugging disk " + Quote(disk_cid) + " from running domain " + Quote(vm_cid);
+    for (;;) {
+      Clock::time_point now = Clock::now();
+      if (now >= next_request) {
+        try {
+          RequestDetach(dom->get(), *in_live, disk_cid, virt::Scope::kLive, what);
+        } catch (const virt::Error& e) {
+          // A repeated request can be refused while the first is still pending ("already in the
+          // process of unplug"); the XML below decides.
+          if (requests == 0) throw;
+          spdlog::info("repeated unplug request for disk {}: {}", disk_cid, e.what());
+        }
+        ++requests;
+        next_request = now + options.reissue_every;
+      }
+      std::this_thread::sleep_for(options.poll);
+      if (!virt::DomainActive(dom->get(), vm_cid)) break;  // stopped meanwhile: nothing is live
+      std::vector<DiskDeviceEntry> live = ReadDiskDevices(
+          virt::DomainXml(dom->get(), vm_cid, /*inactive=*/false), "domain " + vm_cid);
+      if (!FindDevice(live, ref)) break;
+      if (Clock::now() >= deadline) {
+        throw CloudError(fmt::format(
+            "the guest did not release disk {} within {:.1f} s ({} unplug requests); it is "
+            "removed from the VM's definition and goes with the VM's next power-off; retry "
+            "detach_disk to ask the guest again",
+            Quote(disk_cid), std::chrono::duration<double>(options.timeout).count(), requests));
+      }
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    spdlog::info("guest released disk {} after {} ms ({} request(s))", disk_cid, ms, requests);
+  }
+
+  if (config_drive.enabled) {
+    UpdateConfigDrive(host, dom->get(), vm_cid, disk_cid, std::nullopt);
+  }
+  spdlog::info("detached disk {} from VM {}", disk_cid, vm_cid);
+}
+
+}  // namespace cpi::disk

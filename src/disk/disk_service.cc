@@ -1,0 +1,179 @@
+#include "bosh_libvirt_cpi/disk/disk_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "bosh_libvirt_cpi/disk/volumes.h"
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/util/file_lock.h"
+#include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/virt/domain.h"
+#include "bosh_libvirt_cpi/virt/inventory.h"
+#include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/vm/vm_service.h"
+#include "bosh_libvirt_cpi/xml/document.h"
+
+namespace cpi::disk {
+namespace {
+
+std::string Mib(uint64_t bytes) { return std::to_string(bytes / kMiB) + " MiB"; }
+
+std::string VmList(const std::vector<Attachment>& attachments) {
+  std::string out;
+  for (const Attachment& a : attachments) {
+    if (!out.empty()) out += ", ";
+    out += Quote(a.vm);
+  }
+  return out;
+}
+
+Disk RequireDisk(host::Host& host, const std::string& cid) {
+  std::optional<Disk> disk = FindDisk(host, cid);
+  if (!disk) throw DiskNotFound("disk " + Quote(cid) + " not found");
+  return std::move(*disk);
+}
+
+// Grows `disk` to `bytes` unless it already has that size; refuses shrinking and disks in use.
+void Grow(host::Host& host, Disk& disk, uint64_t bytes) {
+  if (bytes == disk.capacity) {
+    spdlog::info("disk {} already has {}: nothing to do", disk.cid, Mib(bytes));
+    return;
+  }
+  if (bytes < disk.capacity) {
+    throw NotSupported("shrinking disk " + Quote(disk.cid) + " from " + Mib(disk.capacity) +
+                       " to " + Mib(bytes) + " is not supported");
+  }
+  std::vector<Attachment> users = FindAttachments(host, disk);
+  if (!users.empty()) {
+    throw CloudError("disk " + Quote(disk.cid) + " is attached to VM " + VmList(users) +
+                     "; detach it before resizing");
+  }
+  virt::ResizeVolume(disk.vol.get(), bytes, disk.cid);
+  spdlog::info("grew disk {} from {} to {}", disk.cid, Mib(disk.capacity), Mib(bytes));
+  disk.capacity = bytes;
+}
+
+}  // namespace
+
+std::optional<Disk> FindDisk(host::Host& host, const std::string& cid) {
+  if (!util::IsDiskCid(cid)) return std::nullopt;
+  std::optional<virt::StorageVolPtr> vol = host.FindVolume(cid);
+  if (!vol) return std::nullopt;
+  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
+  Disk disk;
+  disk.cid = cid;
+  disk.path = doc.String("/volume/target/path");
+  disk.format = doc.String("/volume/target/format/@type");
+  if (disk.format.empty()) disk.format = "raw";
+  disk.capacity = virt::GetVolumeInfo(vol->get(), cid).capacity;
+  disk.vol = std::move(*vol);
+  return disk;
+}
+
+std::vector<Attachment> FindAttachments(host::Host& host, const Disk& disk) {
+  DiskRef ref{disk.cid, disk.path, host.pool_name(), disk.cid};
+  std::vector<Attachment> out;
+  for (const virt::DomainDescription& d : virt::ListDomainDescriptions(host.raw())) {
+    Attachment a;
+    a.vm = d.name;
+    if (!d.config_xml.empty()) {
+      if (auto dev = FindDevice(ReadDiskDevices(d.config_xml, "domain " + d.name), ref)) {
+        a.config = true;
+        a.target = dev->target;
+      }
+    }
+    if (!d.live_xml.empty()) {
+      if (auto dev = FindDevice(ReadDiskDevices(d.live_xml, "domain " + d.name), ref)) {
+        a.live = true;
+        a.target = dev->target;
+      }
+    }
+    if (a.live || a.config) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties& props) {
+  uint64_t bytes = DiskSizeBytes(size_mib);
+  virStoragePoolPtr pool = host.Pool();
+  // 60 random bits per CID: a clash is practically impossible, but cheap to rule out.
+  std::string cid = util::NewDiskCid();
+  for (int i = 0; i < 5 && host.FindVolume(cid); ++i) cid = util::NewDiskCid();
+  virt::CreateVolume(pool, DiskVolumeXml(cid, bytes, props.format, host.config().templates_dir),
+                     cid);
+  spdlog::info("created disk {} ({}, {}) in pool {}", cid, Mib(bytes), props.format,
+               Quote(host.pool_name()));
+  return cid;
+}
+
+bool DeleteDisk(host::Host& host, const std::string& cid) {
+  if (!util::IsDiskCid(cid)) return false;
+  util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
+  virStoragePoolPtr pool = host.Pool();
+  std::optional<Disk> disk = FindDisk(host, cid);
+  if (!disk) {
+    if (virt::DeleteVolume(pool, MetadataVolumeName(cid))) {
+      spdlog::info("deleted leftover volume {}", MetadataVolumeName(cid));
+    }
+    return false;
+  }
+  std::vector<Attachment> users = FindAttachments(host, *disk);
+  if (!users.empty()) {
+    throw CloudError("disk " + Quote(cid) + " is still attached to VM " + VmList(users) +
+                     "; detach it first");
+  }
+  virt::DeleteVolume(pool, cid);
+  virt::DeleteVolume(pool, MetadataVolumeName(cid));
+  spdlog::info("deleted disk {}", cid);
+  return true;
+}
+
+bool HasDisk(host::Host& host, const std::string& cid) { return FindDisk(host, cid).has_value(); }
+
+std::vector<std::string> GetDisks(host::Host& host, const std::string& vm_cid) {
+  std::optional<virt::DomainPtr> dom = vm::FindVm(host, vm_cid);
+  if (!dom) throw CloudError("VM " + Quote(vm_cid) + " not found");
+  std::vector<std::vector<DiskDeviceEntry>> definitions;
+  definitions.push_back(
+      ReadDiskDevices(virt::DomainXml(dom->get(), vm_cid, /*inactive=*/true), "domain " + vm_cid));
+  if (virt::DomainActive(dom->get(), vm_cid)) {
+    definitions.push_back(ReadDiskDevices(virt::DomainXml(dom->get(), vm_cid, /*inactive=*/false),
+                                          "domain " + vm_cid));
+  }
+  return MergePersistentDiskCids(definitions);
+}
+
+void ResizeDisk(host::Host& host, const std::string& cid, int64_t new_size_mib) {
+  uint64_t bytes = DiskSizeBytes(new_size_mib);
+  if (!util::IsDiskCid(cid)) throw DiskNotFound("disk " + Quote(cid) + " not found");
+  util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
+  Disk disk = RequireDisk(host, cid);
+  Grow(host, disk, bytes);
+}
+
+void UpdateDisk(host::Host& host, const std::string& cid, int64_t new_size_mib,
+                const DiskProperties& props) {
+  uint64_t bytes = DiskSizeBytes(new_size_mib);
+  if (!util::IsDiskCid(cid)) throw DiskNotFound("disk " + Quote(cid) + " not found");
+  util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
+  Disk disk = RequireDisk(host, cid);
+  if (props.format != disk.format) {
+    throw NotSupported("changing the format of disk " + Quote(cid) + " from " + disk.format +
+                       " to " + props.format + " needs a new disk");
+  }
+  Grow(host, disk, bytes);
+}
+
+void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::json& metadata) {
+  if (!util::IsDiskCid(cid)) throw DiskNotFound("disk " + Quote(cid) + " not found");
+  util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
+  RequireDisk(host, cid);
+  WriteJsonVolume(host, MetadataVolumeName(cid), metadata);
+  spdlog::info("stored metadata of disk {} in volume {}", cid, MetadataVolumeName(cid));
+}
+
+std::optional<nlohmann::json> ReadDiskMetadata(host::Host& host, const std::string& cid) {
+  if (!util::IsDiskCid(cid)) return std::nullopt;
+  return ReadJsonVolume(host, MetadataVolumeName(cid));
+}
+
+}  // namespace cpi::disk

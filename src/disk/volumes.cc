@@ -1,0 +1,61 @@
+#include "bosh_libvirt_cpi/disk/volumes.h"
+
+#include <algorithm>
+
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
+#include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/xml/render.h"
+
+namespace cpi::disk {
+namespace {
+
+// Sidecars hold a few hundred bytes of metadata; anything near this is not ours.
+constexpr uint64_t kMaxSidecarBytes = 1024 * 1024;
+
+}  // namespace
+
+std::string DiskVolumeXml(const std::string& name, uint64_t capacity_bytes,
+                          const std::string& format, const std::string& templates_dir) {
+  xml::Data d;
+  d.set("name", name);
+  d.set("capacity_bytes", std::to_string(capacity_bytes));
+  d.set("format", format);
+  d.set("qcow2", format == "qcow2");
+  return xml::Render("disk-volume.xml", d, templates_dir);
+}
+
+void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::json& value) {
+  std::string text = value.dump();
+  if (text.size() > kMaxSidecarBytes) {
+    throw CpiError("metadata of " + std::to_string(text.size()) + " bytes is too large (at most " +
+                   std::to_string(kMaxSidecarBytes) + ")");
+  }
+  virStoragePoolPtr pool = host.Pool();
+  virt::DeleteVolume(pool, name);
+  virt::StorageVolPtr vol = virt::CreateVolume(
+      pool, DiskVolumeXml(name, text.size(), "raw", host.config().templates_dir), name);
+  util::ScopedCleanup undo;
+  undo.Add([pool, name] { virt::DeleteVolume(pool, name); });
+  virt::UploadBytes(host.raw(), vol.get(), text, name);
+  undo.Cancel();
+}
+
+std::optional<nlohmann::json> ReadJsonVolume(host::Host& host, const std::string& name) {
+  std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+  if (!vol) return std::nullopt;
+  std::string text = virt::DownloadVolume(host.raw(), vol->get(), name, kMaxSidecarBytes);
+  // Volumes may be longer than what was written into them (zero padding); the JSON ends before.
+  text.erase(std::find(text.begin(), text.end(), '\0'), text.end());
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw CloudError("volume " + Quote(name) + " does not hold JSON: " + e.what());
+  }
+}
+
+// The CID already reads "disk-<hex>".
+std::string DiskLockName(const std::string& disk_cid) { return disk_cid; }
+std::string DomainLockName(const std::string& vm_cid) { return "domain-" + vm_cid; }
+
+}  // namespace cpi::disk
