@@ -26,6 +26,27 @@ constexpr Tables MakeTables() {
 
 constexpr Tables kTables = MakeTables();
 
+// Polynomials over GF(2) modulo the CRC polynomial, in the same reflected bit order as the CRC
+// register (x^0 is bit 31). As in zlib's crc32_combine.
+constexpr uint32_t MultiplyModP(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t m = 1u << 31; m != 0; m >>= 1) {
+    if ((a & m) != 0) product ^= b;
+    b = (b & 1) != 0 ? (b >> 1) ^ 0xedb88320u : b >> 1;
+  }
+  return product;
+}
+
+// kPowers[k] = x^(2^k) mod P.
+constexpr std::array<uint32_t, 64> MakePowers() {
+  std::array<uint32_t, 64> p{};
+  p[0] = 1u << 30;  // x^1
+  for (size_t k = 1; k < p.size(); ++k) p[k] = MultiplyModP(p[k - 1], p[k - 1]);
+  return p;
+}
+
+constexpr std::array<uint32_t, 64> kPowers = MakePowers();
+
 }  // namespace
 
 uint32_t Crc32(uint32_t crc, const void* data, size_t size) {
@@ -45,6 +66,35 @@ uint32_t Crc32(uint32_t crc, const void* data, size_t size) {
   }
   while (size-- > 0) crc = kTables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+uint32_t Crc32Zeros(uint32_t crc, uint64_t size) {
+  // n zero bytes multiply the (uninverted) register by x^(8n) mod P.
+  uint32_t reg = ~crc;
+  for (size_t k = 3; size != 0; size >>= 1, ++k) {
+    if ((size & 1) != 0) reg = MultiplyModP(kPowers[k % kPowers.size()], reg);
+  }
+  return ~reg;
+}
+
+bool AllZero(const void* data, size_t size) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  constexpr size_t kStride = 256;
+  while (size >= kStride) {
+    uint64_t acc = 0;
+    for (size_t i = 0; i < kStride; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      acc |= word;
+    }
+    if (acc != 0) return false;
+    p += kStride;
+    size -= kStride;
+  }
+  while (size-- > 0) {
+    if (*p++ != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace cpi::stemcell

@@ -138,7 +138,9 @@ struct RootImage::State {
       }
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN) Fail(outer, "reading the archive");
       if (*size == 0) continue;
-      if (gzip) crc = Crc32(crc, *block, *size);
+      if (gzip) {
+        crc = AllZero(*block, *size) ? Crc32Zeros(crc, *size) : Crc32(crc, *block, *size);
+      }
       stream_bytes += *size;
       return true;
     }

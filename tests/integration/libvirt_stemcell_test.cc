@@ -248,6 +248,28 @@ TEST_F(LibvirtStemcellTest, ProbesFormatWithoutDiskFormatAndReadsPlainTar) {
   EXPECT_TRUE(RunInProcess(Request("delete_stemcell", {raw_cid}))["error"].is_null());
 }
 
+// virStorageVolUpload does not truncate: a qcow2 file smaller than the empty qcow2 libvirt
+// created first must not keep that file's stale metadata at its end.
+TEST_F(LibvirtStemcellTest, SmallQcow2IsPaddedWithZerosNotStaleMetadata) {
+  std::string qcow2 = Scratch("small.qcow2");
+  Sh("qemu-img create -q -f qcow2 -o cluster_size=512 " + qcow2 + " 16M");
+  std::string bytes = ReadFile(qcow2);
+  ASSERT_LT(bytes.size(), 64 * 1024u);
+  json response =
+      RunInProcess(Request("create_stemcell", {Pack("small.image", qcow2), json::object()}));
+  ASSERT_TRUE(response["error"].is_null()) << response.dump();
+  std::string cid = response["result"];
+  std::string stored = Download(cid);
+  // libvirt's empty qcow2 of 16 MiB (64 KiB clusters) is larger than this image.
+  ASSERT_GT(stored.size(), bytes.size());
+  EXPECT_EQ(stored.substr(0, bytes.size()), bytes);
+  EXPECT_EQ(stored.find_first_not_of('\0', bytes.size()), std::string::npos);
+  Sh("qemu-img check -q " + world().pool_dir() + "/" + cid);
+  EXPECT_EQ(xml::Document::Parse(VolumeXml(cid), "v").String("/volume/capacity"),
+            std::to_string(16 * kMiB));
+  EXPECT_TRUE(RunInProcess(Request("delete_stemcell", {cid}))["error"].is_null());
+}
+
 // Each bad upload answers the right error, names the image, and leaves the pool as it was.
 TEST_F(LibvirtStemcellTest, FailuresLeaveNoVolumeBehind) {
   std::string raw = MakeRaw("bad.raw", 16 * kMiB);

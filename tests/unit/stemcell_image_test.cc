@@ -372,5 +372,30 @@ TEST(Crc32Test, MatchesTheGzipCheckValueAndContinues) {
   EXPECT_EQ(whole, parts);
 }
 
+TEST(Crc32Test, ZerosShortcutMatchesTheBytes) {
+  std::string zeros(200000, '\0');
+  for (uint32_t start : {0u, 0xcbf43926u, 0xffffffffu}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{4096}, size_t{65536},
+                     size_t{199999}}) {
+      EXPECT_EQ(Crc32Zeros(start, n), Crc32(start, zeros.data(), n)) << start << " " << n;
+    }
+  }
+  // Past 4 GiB the shortcut is the only way; it must agree with doing it in two halves.
+  uint64_t big = (uint64_t{5} << 30) + 3;
+  EXPECT_EQ(Crc32Zeros(Crc32Zeros(1, big / 2), big - big / 2), Crc32Zeros(1, big));
+}
+
+TEST(Crc32Test, AllZeroFindsAnyNonZeroByte) {
+  std::string zeros(1000, '\0');
+  EXPECT_TRUE(AllZero(zeros.data(), zeros.size()));
+  EXPECT_TRUE(AllZero(nullptr, 0));
+  for (size_t at : {size_t{0}, size_t{255}, size_t{256}, size_t{767}, size_t{999}}) {
+    std::string s = zeros;
+    s[at] = 1;
+    EXPECT_FALSE(AllZero(s.data(), s.size())) << at;
+    EXPECT_TRUE(AllZero(s.data(), at)) << at;
+  }
+}
+
 }  // namespace
 }  // namespace cpi::stemcell
