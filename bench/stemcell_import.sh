@@ -71,6 +71,7 @@ done
 # Each import is checked to succeed (grep). Before each run (untimed) the pool is emptied; the
 # `virsh vol-upload` rows (libvirt's own upload of the already extracted root.img, the other floor
 # of a streaming import) get a fresh volume to upload into.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 EMPTY="for v in \$($VIRSH vol-list $POOL | awk '{print \$1}'); do $VIRSH vol-delete --pool $POOL \$v >/dev/null; done"
 hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$WORK/hyperfine.json" \
 	-p "$EMPTY" -n "create_stemcell raw" \
@@ -88,9 +89,11 @@ echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), libvirt $($VIRSH version --daemon | awk '/Running against daemon/ {print $NF}')"
 echo "images: image-raw $(stat -c %s "$WORK/image-raw") bytes, image-qcow2 $(stat -c %s "$WORK/image-qcow2") bytes (root.img ${SIZE_MIB} MiB virtual, ${DATA_MIB} MiB random data)"
 echo
-echo "| command | min (s) | median (s) | max (s) |"
-echo "|---|---|---|---|"
-jq -r '.results[] | "| \(.command) | \(.min*1000|round/1000) | \(.median*1000|round/1000) | \(.max*1000|round/1000) |"' "$WORK/hyperfine.json"
+echo "load average before/after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| command | min (s) | median (s) | max (s) | CPU user+sys, mean (s) |"
+echo "|---|---|---|---|---|"
+jq -r '.results[] | "| \(.command) | \(.min*1000|round/1000) | \(.median*1000|round/1000) | \(.max*1000|round/1000) | \((.user+.system)*1000|round/1000) |"' "$WORK/hyperfine.json"
 for format in raw qcow2; do
 	jq -r --arg f "$format" '
 		(.results[] | select(.command == "create_stemcell " + $f) | .median) as $cpi |

@@ -1,5 +1,3 @@
-#include <spdlog/spdlog.h>
-
 #include "bosh_libvirt_cpi/actions/stemcell_actions.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"

@@ -174,7 +174,9 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
   Definitions defs = ReadDefinitions(dom->get(), vm_cid);
   std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
   std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
-  std::string what = "hot-plugging disk " + Quote(disk_cid) + " into domain " + Quote(vm_cid);
+  auto what = [](const std::string& target, const char* where) {
+    return "adding device " + target + " to the " + where;
+  };
 
   AttachResult result;
   if (in_config && (!defs.active || in_live)) {
@@ -183,24 +185,28 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
   } else if (in_live) {
     // Live only: a detach whose live part never completed. Put it back into the definition.
     result = {in_live->target, false};
-    if (!TargetFree(defs.config, result.target))
+    if (!TargetFree(defs.config, result.target)) {
       result.target = PickTarget({defs.live, defs.config});
+    }
     virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
-                         virt::Scope::kConfig, what);
+                         virt::Scope::kConfig, what(result.target, "definition"));
     spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk_cid,
                  vm_cid, result.target);
   } else if (in_config) {
     // In the definition but not in the running domain: hot-plug it there.
     result = {in_config->target, false};
-    if (!TargetFree(defs.live, result.target)) result.target = PickTarget({defs.live, defs.config});
+    if (!TargetFree(defs.live, result.target)) {
+      result.target = PickTarget({defs.live, defs.config});
+    }
     virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
-                         virt::Scope::kLive, what);
+                         virt::Scope::kLive, what(result.target, "running domain"));
     spdlog::info("hot-plugged disk {} into running VM {} as {}", disk_cid, vm_cid, result.target);
   } else {
     result = {PickTarget({defs.live, defs.config}), false};
     virt::Scope scope = defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig;
-    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir), scope,
-                         what);
+    virt::AttachDeviceIn(
+        dom->get(), DeviceXml(*disk, result.target, config.templates_dir), scope,
+        what(result.target, defs.active ? "running domain and its definition" : "definition"));
     spdlog::info("attached disk {} to {} VM {} as {}", disk_cid,
                  defs.active ? "running" : "stopped", vm_cid, result.target);
   }
@@ -236,7 +242,7 @@ void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& 
   // 1. The persistent definition first (Nova's order): synchronous, then verified.
   if (in_config) {
     RequestDetach(dom->get(), *in_config, disk_cid, virt::Scope::kConfig,
-                  "removing disk " + Quote(disk_cid) + " from the definition of " + Quote(vm_cid));
+                  "removing device " + in_config->target + " from the definition");
     std::vector<DiskDeviceEntry> after =
         ReadDiskDevices(virt::DomainXml(dom->get(), vm_cid, /*inactive=*/true), "domain " + vm_cid);
     if (FindDevice(after, ref)) {
@@ -252,8 +258,7 @@ void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& 
     Clock::time_point deadline = start + options.timeout;
     Clock::time_point next_request = start;
     int requests = 0;
-    std::string what =
-        "unplugging disk " + Quote(disk_cid) + " from running domain " + Quote(vm_cid);
+    std::string what = "unplugging device " + in_live->target + " from the running domain";
     for (;;) {
       Clock::time_point now = Clock::now();
       if (now >= next_request) {

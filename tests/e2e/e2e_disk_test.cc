@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +17,7 @@
 #include "support/cpi_request.h"
 #include "support/guest_console.h"
 #include "support/libvirt_world.h"
+#include "support/test_stemcell.h"
 
 namespace cpi::testing {
 namespace {
@@ -28,23 +28,11 @@ using std::chrono::seconds;
 constexpr seconds kBoot{180};    // TCG boots take 10-30 s, longer on a busy host
 constexpr seconds kHotplug{60};  // the guest polls /sys/block once a second
 
-std::string StemcellDir() {
-  if (const char* dir = std::getenv("CPI_TEST_STEMCELL_DIR"); dir != nullptr && *dir != '\0') {
-    return dir;
-  }
-  // Incremental: a no-op when the stemcell is up to date.
-  std::string dir = std::string(CPI_BINARY_DIR) + "/stemcell";
-  std::string cmd = "bash " CPI_SOURCE_DIR "/stemcell/build.sh " + dir + " >&2";
-  if (std::system(cmd.c_str()) != 0) return "";
-  return dir;
-}
-
 class E2eDiskTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     world_ = new LibvirtWorld("e2edisk");
-    std::string dir = StemcellDir();
-    ASSERT_FALSE(dir.empty()) << "stemcell/build.sh failed";
+    std::string dir = TestStemcellDir();
     json sc = Call("create_stemcell", {dir + "/image-qcow2",
                                        {{"name", "bosh-openstack-kvm-tiny"},
                                         {"version", "0.0.1"},

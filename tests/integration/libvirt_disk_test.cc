@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <thread>
@@ -129,6 +132,30 @@ class LibvirtDiskTest : public ::testing::Test {
                                                bool inactive) {
     xml::Document doc = xml::Document::Parse(DomainXml(vm, inactive), "domain " + vm);
     return doc.ElementsXml("/domain/devices/disk[serial='" + cid + "']");
+  }
+  static std::string VolumePath(const std::string& name) {
+    return xml::Document::Parse(VolumeXml(name), "volume " + name).String("/volume/target/path");
+  }
+  // Whether two images hold the same guest-visible bytes (whatever their formats): `qemu-img
+  // compare`, sharing the locks of a running QEMU (-U).
+  static bool SameGuestContent(const std::string& a, const std::string& b) {
+    std::string cmd = "qemu-img compare -q -U '" + VolumePath(a) + "' '" + VolumePath(b) + "'";
+    return std::system(cmd.c_str()) == 0;
+  }
+  // Fills a qcow2 disk with `bytes` as its guest-visible content (a qcow2 image made by qemu-img
+  // and uploaded over the volume, as stemcells are).
+  static void UploadAsQcow2(const std::string& name, const std::string& bytes) {
+    std::string raw = "/tmp/" + name + ".raw", qcow2 = "/tmp/" + name + ".qcow2";
+    {
+      std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(raw.c_str(), "wb"), fclose);
+      fwrite(bytes.data(), 1, bytes.size(), f.get());
+    }
+    ASSERT_EQ(std::system(("qemu-img convert -q -f raw -O qcow2 " + raw + " " + qcow2).c_str()), 0);
+    std::ifstream in(qcow2, std::ios::binary);
+    std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    unlink(raw.c_str());
+    unlink(qcow2.c_str());
+    Upload(name, image);
   }
   static std::string Pattern(size_t bytes, char seed) {
     std::string s(bytes, '\0');
@@ -396,6 +423,19 @@ TEST_F(LibvirtDiskTest, SnapshotOfADetachedDiskIsAnIdenticalIndependentCopy) {
   EXPECT_EQ(Download(snap), pattern);
   EXPECT_EQ(Call("has_disk", {snap})["result"], false);  // a snapshot is not a disk
 
+  // A qcow2 disk is cloned as qcow2 with the same guest-visible content.
+  std::string qcow2 = CreateDisk(4);
+  UploadAsQcow2(qcow2, Pattern(4 << 20, 5));
+  EXPECT_FALSE(SameGuestContent(qcow2, cid));  // the comparison can tell
+  json q = Call("snapshot_disk", {qcow2, json::object()});
+  ExpectOk(q);
+  std::string qsnap = q["result"];
+  EXPECT_EQ(xml::Document::Parse(VolumeXml(qsnap), "v").String("/volume/target/format/@type"),
+            "qcow2");
+  EXPECT_TRUE(SameGuestContent(qcow2, qsnap));
+  ExpectOk(Call("delete_snapshot", {qsnap}));
+  ExpectOk(Call("delete_disk", {qcow2}));
+
   ExpectOk(Call("delete_snapshot", {snap}));
   EXPECT_FALSE(Volume(snap));
   EXPECT_FALSE(Volume(snap + "-meta"));
@@ -423,6 +463,19 @@ TEST_F(LibvirtDiskTest, SnapshotOfADiskInARunningVmUsesABackupJob) {
   EXPECT_TRUE(Running(vm));
   EXPECT_EQ(DiskElements(vm, cid, false).size(), 1u);
 
+  // A qcow2 disk in the running VM: the backup job writes a qcow2 copy of what the guest sees.
+  std::string qcow2 = CreateDisk(4);
+  UploadAsQcow2(qcow2, Pattern(4 << 20, 13));
+  ExpectOk(Call("attach_disk", {vm, qcow2}));
+  json q = Call("snapshot_disk", {qcow2, json::object()});
+  ExpectOk(q);
+  std::string qsnap = q["result"];
+  EXPECT_EQ((*disk::ReadSnapshotRecord(host, qsnap))["method"], "backup");
+  EXPECT_EQ(xml::Document::Parse(VolumeXml(qsnap), "v").String("/volume/target/format/@type"),
+            "qcow2");
+  EXPECT_TRUE(SameGuestContent(qcow2, qsnap));
+  ExpectOk(Call("delete_snapshot", {qsnap}));
+
   // A stopped VM's disk is cloned.
   PowerOff(vm);
   json r2 = Call("snapshot_disk", {cid, nullptr});
@@ -435,6 +488,7 @@ TEST_F(LibvirtDiskTest, SnapshotOfADiskInARunningVmUsesABackupJob) {
   ExpectOk(Call("delete_snapshot", {snap2}));
   ExpectOk(Call("delete_vm", {vm}));
   ExpectOk(Call("delete_disk", {cid}));
+  ExpectOk(Call("delete_disk", {qcow2}));
 }
 
 TEST_F(LibvirtDiskTest, MetadataLivesBesideTheDiskAndSurvivesDetach) {
