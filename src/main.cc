@@ -4,10 +4,14 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "bosh_libvirt_cpi/cleanup/cleanup.h"
+#include "bosh_libvirt_cpi/log/log.h"
 #include "bosh_libvirt_cpi/rpc/dispatcher.h"
 #include "bosh_libvirt_cpi/rpc/request.h"
 #include "bosh_libvirt_cpi/version.h"
@@ -25,7 +29,14 @@ constexpr const char* kUsage =
     "Options:\n"
     "  --config FILE   the CPI configuration (JSON); also accepted as the only argument\n"
     "  --help          show this text\n"
-    "  --version       show the version\n";
+    "  --version       show the version\n"
+    "\n"
+    "Operator command:\n"
+    "  bosh-libvirt-cpi cleanup [--dry-run] [--min-age SECONDS] [--config FILE]\n"
+    "      Lists the volumes of the storage pool that no BOSH CID reaches any more (left by CPI\n"
+    "      calls that were killed or lost their libvirtd half-way: volumes of VMs without a\n"
+    "      domain, half-uploaded stemcells, sidecars of deleted objects) and removes those older\n"
+    "      than --min-age (default 3600). One line per volume on standard output.\n";
 
 // Reads stdin to EOF. Keeps at most kMaxRequestBytes + 1 bytes (enough to tell "too large") but
 // always drains the rest, so the caller never blocks writing.
@@ -56,9 +67,66 @@ bool WriteAll(std::string_view data) {
   return true;
 }
 
+// `bosh-libvirt-cpi cleanup ...`: exit 0 when it ran (whatever it found), 1 when it could not run
+// or a removal failed, 2 on bad usage.
+int Cleanup(int argc, char** argv) {
+  cpi::cleanup::Options options;
+  std::optional<std::string> config_path;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::optional<std::string_view> min_age;
+    if (arg == "--dry-run") {
+      options.dry_run = true;
+    } else if (arg == "--min-age" && i + 1 < argc) {
+      min_age = argv[++i];
+    } else if (arg.rfind("--min-age=", 0) == 0) {
+      min_age = arg.substr(10);
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      config_path = std::string(arg.substr(9));
+    } else {
+      std::fprintf(stderr, "bosh-libvirt-cpi cleanup: unknown argument '%s'\n%s", argv[i], kUsage);
+      return 2;
+    }
+    if (min_age) {
+      char* end = nullptr;
+      std::string text(*min_age);
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || v < 0) {
+        std::fprintf(stderr, "bosh-libvirt-cpi cleanup: --min-age needs whole seconds >= 0\n");
+        return 2;
+      }
+      options.min_age_seconds = v;
+    }
+  }
+  cpi::log::Init("", "cleanup");
+  try {
+    cpi::cleanup::Report report = cpi::cleanup::RunCommand(config_path, options);
+    int failed = 0, removable = 0, kept = 0;
+    for (const cpi::cleanup::Finding& f : report.findings) {
+      std::printf("%s\n", cpi::cleanup::Describe(f, options.dry_run).c_str());
+      if (!f.error.empty()) ++failed;
+      (f.verdict == cpi::cleanup::Verdict::kRemove ? removable : kept)++;
+    }
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "bosh-libvirt-cpi cleanup: pool '%s' on '%s': %d unreachable volume(s) %s, %d "
+                 "kept, %d failed (minimum age %llds)\n",
+                 report.pool.c_str(), report.uri.c_str(), removable - failed,
+                 options.dry_run ? "to remove (dry run)" : "removed", kept, failed,
+                 static_cast<long long>(options.min_age_seconds));
+    return failed == 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bosh-libvirt-cpi cleanup: %s\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "cleanup") return Cleanup(argc, argv);
   cpi::rpc::Options options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];

@@ -1,4 +1,7 @@
+#include <optional>
+
 #include "bosh_libvirt_cpi/actions/vm_actions.h"
+#include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 
 namespace cpi::actions {
@@ -14,8 +17,15 @@ nlohmann::json CreateVm(const rpc::Call& call) {
   // disk_cids (argument 5) are placement hints only; one host places everything alike.
   in.env = call.args.Json(5);
 
-  host::Host host = host::Host::Open(call.Config());
-  vm::CreatedVm created = vm::CreateVm(host, in);
+  std::optional<host::Host> host;
+  try {
+    host.emplace(host::Host::Open(call.Config()));
+  } catch (const Error& e) {
+    // libvirtd down or restarting: only a retryable VMCreationFailed makes the Director retry.
+    if (e.ok_to_retry()) throw VmCreationFailed(e.what(), true);
+    throw;
+  }
+  vm::CreatedVm created = vm::CreateVm(*host, in);
   if (call.V2()) return nlohmann::json::array({created.cid, created.networks});
   return created.cid;
 }

@@ -1,8 +1,10 @@
 #include "bosh_libvirt_cpi/log/log.h"
 
+#include <cstdio>
 #include <cstdlib>
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/details/null_mutex.h>
+#include <spdlog/sinks/base_sink.h>
 
 namespace cpi::log {
 namespace {
@@ -19,11 +21,41 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
+// stderr, one line per record whatever the message holds: messages carry caller-supplied strings
+// (CIDs, names, metadata keys), and a newline or escape sequence in one must not forge or hide a
+// line in the Director's task log. Control characters other than the record's final newline are
+// written as \xNN.
+class OneLinePerRecordSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    std::string line;
+    line.reserve(formatted.size() + 16);
+    size_t end = formatted.size();
+    if (end > 0 && formatted[end - 1] == '\n') --end;
+    for (size_t i = 0; i < end; ++i) {
+      unsigned char c = static_cast<unsigned char>(formatted[i]);
+      if (c < 0x20 || c == 0x7f) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        line += "\\x";
+        line.push_back(kHex[c >> 4]);
+        line.push_back(kHex[c & 0xf]);
+      } else {
+        line.push_back(static_cast<char>(c));
+      }
+    }
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
 }  // namespace
 
 void Init(std::string_view request_id, std::string_view method) {
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = spdlog::stderr_logger_st("cpi");
+    auto l = std::make_shared<spdlog::logger>("cpi", std::make_shared<OneLinePerRecordSink>());
     spdlog::set_default_logger(l);
     return l;
   }();

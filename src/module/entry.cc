@@ -18,7 +18,12 @@ nlohmann::json Call(const rpc::Call& call) {
   return handler(call);
 }
 
-constexpr HypervisorModule kModule{kAbiVersion, &Call};
+cleanup::Report Cleanup(const config::Config& config, const cleanup::Options& options) {
+  virt::SilenceDefaultErrorPrinter();
+  return cleanup::Run(config, options);
+}
+
+constexpr HypervisorModule kModule{kAbiVersion, &Call, &Cleanup};
 
 }  // namespace
 }  // namespace cpi::module

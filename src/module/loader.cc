@@ -43,7 +43,8 @@ std::vector<std::string> Candidates() {
 }
 
 const HypervisorModule* Check(const HypervisorModule* m, const std::string& where) {
-  if (m == nullptr || m->abi_version != kAbiVersion || m->call == nullptr) {
+  if (m == nullptr || m->abi_version != kAbiVersion || m->call == nullptr ||
+      m->cleanup == nullptr) {
     throw CpiError("Loading hypervisor module " + Quote(where) +
                    ": it was built for a different version of bosh-libvirt-cpi");
   }
@@ -65,7 +66,7 @@ const HypervisorModule& Hypervisor() {
       continue;
     }
     // Never unloaded: the process ends after one call.
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = dlerror();
       errors += (errors.empty() ? "" : "; ") + path + ": " + (why ? why : "dlopen failed");

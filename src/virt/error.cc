@@ -19,10 +19,17 @@ Error Error::Last(std::string_view what) {
 }
 
 bool Error::transient() const {
+  // VIR_ERR_SYSTEM_ERROR is any failed system call: transient only on the connection to the
+  // daemon (socket refused or absent, EOF when the daemon dies mid-call), not for, say, a bridge
+  // that does not exist (ENODEV at domain start), which a retry cannot fix.
+  bool connection = domain_ == VIR_FROM_RPC || domain_ == VIR_FROM_REMOTE;
   switch (code_) {
+    case VIR_ERR_SYSTEM_ERROR:
+      return connection;
+    case VIR_ERR_INTERNAL_ERROR:
+      return domain_ == VIR_FROM_RPC;  // "client socket is closed": the daemon went away
     case VIR_ERR_NO_CONNECT:
     case VIR_ERR_RPC:
-    case VIR_ERR_SYSTEM_ERROR:
     case VIR_ERR_OPERATION_TIMEOUT:
     case VIR_ERR_AGENT_UNRESPONSIVE:
     case VIR_ERR_AUTH_UNAVAILABLE:

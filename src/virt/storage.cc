@@ -2,7 +2,9 @@
 
 #include <libvirt/virterror.h>
 
-#include <cstring>
+#include <functional>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "bosh_libvirt_cpi/virt/error.h"
@@ -16,7 +18,9 @@ std::string Quoted(const std::string& name) { return "'" + name + "'"; }
 
 // Streams `source` into `stream`; sends zero runs as holes when `sparse`.
 void SendAll(virStreamPtr stream, const ChunkSource& source, bool sparse, const std::string& what) {
-  std::vector<char> buf(kChunk);
+  // Not zero-filled: only the pages `source` writes are ever touched (peak RSS).
+  std::unique_ptr<char[]> owned = std::make_unique_for_overwrite<char[]>(kChunk);
+  std::span<char> buf(owned.get(), kChunk);
   for (;;) {
     size_t n = source(buf.data(), buf.size());
     if (n == 0) return;
@@ -120,15 +124,16 @@ std::string PoolXml(virStoragePoolPtr pool, const std::string& name) {
   return xml.get();
 }
 
-void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& source,
-                  const std::string& name, bool sparse) {
-  std::string what = "uploading to volume " + Quoted(name);
+namespace {
+
+// Opens an upload stream into `vol`, runs `send` on it, and finishes it (aborts it on failure).
+void Upload(virConnectPtr conn, virStorageVolPtr vol, unsigned int flags, const std::string& what,
+            const std::function<void(virStreamPtr)>& send) {
   StreamPtr stream(virStreamNew(conn, 0));
   if (!stream) throw Error::Last(what);
-  unsigned int flags = sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0;
   if (virStorageVolUpload(vol, stream.get(), 0, 0, flags) < 0) throw Error::Last(what);
   try {
-    SendAll(stream.get(), source, sparse, what);
+    send(stream.get());
   } catch (...) {
     virStreamAbort(stream.get());
     throw;
@@ -136,18 +141,26 @@ void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& s
   if (virStreamFinish(stream.get()) < 0) throw Error::Last(what + ": finishing");
 }
 
+}  // namespace
+
+void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& source,
+                  const std::string& name, bool sparse) {
+  std::string what = "uploading to volume " + Quoted(name);
+  Upload(conn, vol, sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0, what,
+         [&](virStreamPtr stream) { SendAll(stream, source, sparse, what); });
+}
+
 void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view bytes,
                  const std::string& name) {
-  size_t offset = 0;
-  UploadVolume(
-      conn, vol,
-      [&](char* buf, size_t size) {
-        size_t n = std::min(size, bytes.size() - offset);
-        std::memcpy(buf, bytes.data() + offset, n);
-        offset += n;
-        return n;
-      },
-      name);
+  std::string what = "uploading to volume " + Quoted(name);
+  // Sent straight from `bytes`: no chunk buffer to fill (a config drive is ~100 KiB).
+  Upload(conn, vol, 0, what, [&](virStreamPtr stream) {
+    while (!bytes.empty()) {
+      int sent = virStreamSend(stream, bytes.data(), bytes.size());
+      if (sent < 0) throw Error::Last(what + ": sending data");
+      bytes.remove_prefix(static_cast<size_t>(sent));
+    }
+  });
 }
 
 std::string DownloadVolume(virConnectPtr conn, virStorageVolPtr vol, const std::string& name,

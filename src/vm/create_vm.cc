@@ -67,13 +67,6 @@ std::string VolumeXml(const std::string& name, uint64_t capacity, const std::str
   return xml::Render("vm-volume.xml", d, templates_dir);
 }
 
-// Lock name per hypervisor: MACs must be unique on the host the VMs share.
-std::string MacLockName(const std::string& uri) {
-  std::string name = "macs-";
-  for (char c : uri) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
-  return name.substr(0, 120);
-}
-
 bool Retryable() {
   try {
     throw;
@@ -87,6 +80,13 @@ bool Retryable() {
 }
 
 }  // namespace
+
+// Lock name per hypervisor: MACs must be unique on the host the VMs share.
+std::string MacLockName(const std::string& uri) {
+  std::string name = "macs-";
+  for (char c : uri) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return name.substr(0, 120);
+}
 
 std::string RootVolumeName(const std::string& vm_cid) { return vm_cid + "-root"; }
 std::string EphemeralVolumeName(const std::string& vm_cid) { return vm_cid + "-ephemeral"; }
@@ -139,7 +139,15 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     stemcell = FindStemcellImage(host, in.stemcell_cid);
     domain_type = host.DomainType();
   } catch (...) {
-    host::RethrowWithStep(step);
+    // A daemon lost or restarting: the Director retries create_vm only on a retryable
+    // VMCreationFailed (a CloudError's ok_to_retry means nothing to it).
+    bool retry = Retryable();
+    try {
+      host::RethrowWithStep(step);
+    } catch (const Error& e) {
+      if (retry) throw VmCreationFailed(e.what(), true);
+      throw;
+    }
   }
 
   auto started = std::chrono::steady_clock::now();

@@ -2,20 +2,24 @@
 
 #include <string_view>
 
+#include "bosh_libvirt_cpi/cleanup/cleanup.h"
+#include "bosh_libvirt_cpi/config/config.h"
 #include "bosh_libvirt_cpi/rpc/call.h"
 
 namespace cpi::module {
 
 // Bumped whenever the layout below or the Call/Request types change, so that an executable never
 // runs a module built from other sources.
-inline constexpr int kAbiVersion = 1;
+inline constexpr int kAbiVersion = 2;
 
-// The single entry point of the hypervisor module (libbosh-libvirt-cpi-hypervisor.so): every
-// method that needs libvirt runs through `call`. Exceptions (cpi::Error) cross the boundary; the
-// executable and the module share one libstdc++.
+// The entry points of the hypervisor module (libbosh-libvirt-cpi-hypervisor.so): every method
+// that needs libvirt runs through `call`; the operator's `cleanup` command through `cleanup`
+// (cleanup::Run). Exceptions (cpi::Error) cross the boundary; the executable and the module share
+// one libstdc++.
 struct HypervisorModule {
   int abi_version;
   nlohmann::json (*call)(const rpc::Call& call);
+  cleanup::Report (*cleanup)(const config::Config& config, const cleanup::Options& options);
 };
 
 // Returns the module, loading it on first use from beside the executable (or

@@ -6,8 +6,11 @@ namespace cpi::util {
 
 // An exclusive flock(2) on <dir>/<name>.lock, held until destruction: serialises
 // read-modify-write of shared state (MAC allocation, device targets of one domain) across the
-// many CPI processes BOSH runs at once. The directory is created when missing. Lock files are
-// left in place (removing them would race with waiters); they are empty.
+// many CPI processes BOSH runs at once. The directory is created when missing. The holder removes
+// the file when it releases the lock, so lock files do not pile up (one per disk and VM ever
+// seen); a waiter that wakes up holding the lock of a file that was removed meanwhile (its inode
+// is no longer the one at the path) starts over. A process that dies holding the lock releases it
+// (the kernel drops the flock) and leaves an empty file, which the next holder removes.
 class FileLock {
  public:
   // Blocks until the lock is held. Throws cpi::Error (CloudError) when the file cannot be opened.
@@ -18,6 +21,7 @@ class FileLock {
 
  private:
   int fd_ = -1;
+  std::string path_;
 };
 
 }  // namespace cpi::util

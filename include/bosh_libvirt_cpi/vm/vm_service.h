@@ -56,4 +56,9 @@ void SetVmMetadata(host::Host& host, const std::string& vm_cid, const nlohmann::
 // Every MAC address used by any domain on the host, lowercase.
 std::vector<std::string> MacsInUse(host::Host& host);
 
+// The util::FileLock name CreateVm holds from MAC allocation until its domain is defined (so
+// while it creates the VM's volumes). The `cleanup` command takes it too, so that it never
+// mistakes the volumes of a create_vm in progress on this machine for leftovers.
+std::string MacLockName(const std::string& uri);
+
 }  // namespace cpi::vm

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Scaling: N create_vm processes started at once (the Director creating a deployment's VMs),
+# wall time until the last one returns, for N = 1, 4, 8, 16; the same with N floor programs
+# (bench/floor/create_vm.c: the same libvirt calls, no CPI) to show what the host itself allows.
+#
+#   bench/parallel_create.sh [BUILD_DIR]
+#
+# Every VM is a 128 MiB TCG guest that starts booting as soon as its domain runs (create_vm does
+# not wait for it); all of a round's VMs are deleted right after the round, before the next one.
+# Target: 16 at once in <= 3x the time of one (CPI medians).
+# Prints a markdown table on stdout; progress on stderr. Knobs: NS ("1 4 8 16"), REPS (3).
+set -euo pipefail
+[ -n "${1:-}" ] && export BUILD_DIR=$1
+source "$(dirname "$0")/world.sh"
+NS=${NS:-1 4 8 16}
+REPS=${REPS:-3}
+
+world_create par
+for p in create_vm delete_vm; do
+	cc -O2 -o "$WORLD/$p" "$REPO/bench/floor/$p.c" $(pkg-config --cflags --libs libvirt)
+done
+world_request create_vm "$(jq -cn --arg s "$STEMCELL" --argjson p "$VM_PROPS" --argjson n "$NETWORKS" \
+	'["bench-agent", $s, $p, $n, [], {}]')" >"$WORLD/create_vm.json"
+vm=$(world_create_vm)
+iso_bytes=$($VIRSH vol-info --bytes --pool "$POOL" "$vm-config" | awk '/Capacity/ {print $2}')
+world_call delete_vm "[\"$vm\"]" >/dev/null
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+# Deletes every VM of the round at once (untimed), then lets the host settle.
+delete_all() {
+	local vm
+	for vm in "$@"; do "$WORLD/delete_vm" qemu:///system "$POOL" "$vm" >/dev/null & done
+	wait
+	sleep 2
+}
+# cpi_round N: appends "N wall_ms" to cpi.times
+cpi_round() {
+	local n=$1 i t0 t1 vms=()
+	rm -rf "$WORLD/out" && mkdir "$WORLD/out"
+	t0=$(now_us)
+	for ((i = 0; i < n; i++)); do
+		"$CPI" --config "$CONFIG" <"$WORLD/create_vm.json" >"$WORLD/out/$i.json" 2>>"$WORLD/cpi.log" &
+	done
+	wait
+	t1=$(now_us)
+	for ((i = 0; i < n; i++)); do
+		vm=$(jq -r '.result[0] // empty' "$WORLD/out/$i.json")
+		[ -n "$vm" ] || { echo "create_vm failed: $(cat "$WORLD/out/$i.json")" >&2; exit 1; }
+		vms+=("$vm")
+	done
+	echo "$n $(((t1 - t0) / 1000))" >>"$WORLD/cpi.times"
+	delete_all "${vms[@]}"
+}
+floor_round() {
+	local n=$1 i t0 t1 vms=()
+	for ((i = 0; i < n; i++)); do vms+=("vm-$(cat /proc/sys/kernel/random/uuid)"); done
+	t0=$(now_us)
+	for ((i = 0; i < n; i++)); do
+		"$WORLD/create_vm" qemu:///system "$POOL" "$STEMCELL" "$NET" "${vms[$i]}" \
+			"$(printf '52:54:00:fe:%02x:%02x' "$n" "$i")" "$WORLD/console/${vms[$i]}.console.log" \
+			"$iso_bytes" 64 >/dev/null &
+	done
+	wait
+	t1=$(now_us)
+	echo "$n $(((t1 - t0) / 1000))" >>"$WORLD/floor.times"
+	delete_all "${vms[@]}"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for n in $NS; do
+	for ((r = 1; r <= REPS; r++)); do
+		echo "N=$n round $r/$REPS" >&2
+		if ((r % 2)); then cpi_round "$n"; floor_round "$n"; else floor_round "$n"; cpi_round "$n"; fi
+	done
+done
+
+# stats FILE N -> "min median max"
+stats() {
+	awk -v n="$2" '$1 == n {print $2}' "$1" | sort -n | awk '{v[NR] = $1} END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%d %.0f %d\n", v[1], m, v[NR]}'
+}
+first=${NS%% *}
+cpi1=$(stats "$WORLD/cpi.times" "$first" | awk '{print $2}')
+floor1=$(stats "$WORLD/floor.times" "$first" | awk '{print $2}')
+echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| N at once | create_vm min (ms) | median (ms) | max (ms) | median / N=$first | floor min (ms) | floor median (ms) | floor max (ms) | floor median / N=$first |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for n in $NS; do
+	read -r cmin cmed cmax <<<"$(stats "$WORLD/cpi.times" "$n")"
+	read -r fmin fmed fmax <<<"$(stats "$WORLD/floor.times" "$n")"
+	awk -v n="$n" -v a="$cmin" -v b="$cmed" -v c="$cmax" -v d="$fmin" -v e="$fmed" -v f="$fmax" \
+		-v c1="$cpi1" -v f1="$floor1" \
+		'BEGIN {printf "| %d | %d | %d | %d | %.1fx | %d | %d | %d | %.1fx |\n", n, a, b, c, b / c1, d, e, f, e / f1}'
+done
+echo
+echo "REPS=$REPS rounds per N; target: 16 at once <= 3x one (CPI medians)"

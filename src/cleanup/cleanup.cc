@@ -1,0 +1,299 @@
+// The `cleanup` command (cleanup.h): which pool volumes no CID reaches any more, and removing them.
+#include "bosh_libvirt_cpi/cleanup/cleanup.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/util/file_lock.h"
+#include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/virt/error.h"
+#include "bosh_libvirt_cpi/virt/inventory.h"
+#include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/vm/vm_service.h"
+#include "bosh_libvirt_cpi/xml/document.h"
+
+namespace cpi::cleanup {
+namespace {
+
+constexpr size_t kUuidCidVm = 3 + 36;         // "vm-" + uuid
+constexpr size_t kUuidCidStemcell = 3 + 36;   // "sc-" + uuid
+constexpr size_t kUuidCidSnapshot = 5 + 36;   // "snap-" + uuid
+constexpr size_t kDiskCid = 20;               // "disk-" + 15 hex
+
+// A volume name split into the CID it belongs to and what follows ("-root", "-props", "").
+struct OurName {
+  enum Kind { kVm, kStemcell, kDisk, kSnapshot } kind;
+  std::string cid;
+  std::string suffix;
+};
+
+std::optional<OurName> ParseName(const std::string& name) {
+  auto split = [&](size_t at) {
+    return std::pair<std::string, std::string>{name.substr(0, at),
+                                               name.size() > at ? name.substr(at) : ""};
+  };
+  if (name.size() >= kUuidCidVm) {
+    auto [cid, suffix] = split(kUuidCidVm);
+    if (util::IsVmCid(cid) && (suffix == "-root" || suffix == "-ephemeral" ||
+                               suffix == "-config" || suffix == "-config-alt")) {
+      return OurName{OurName::kVm, cid, suffix};
+    }
+  }
+  if (name.size() >= kUuidCidStemcell) {
+    auto [cid, suffix] = split(kUuidCidStemcell);
+    if (util::IsStemcellCid(cid) && (suffix.empty() || suffix == "-props")) {
+      return OurName{OurName::kStemcell, cid, suffix};
+    }
+  }
+  if (name.size() >= kDiskCid) {
+    auto [cid, suffix] = split(kDiskCid);
+    if (util::IsDiskCid(cid) && (suffix.empty() || suffix == "-meta")) {
+      return OurName{OurName::kDisk, cid, suffix};
+    }
+  }
+  if (name.size() >= kUuidCidSnapshot) {
+    auto [cid, suffix] = split(kUuidCidSnapshot);
+    if (util::IsSnapshotCid(cid) && (suffix.empty() || suffix == "-meta")) {
+      return OurName{OurName::kSnapshot, cid, suffix};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Q(const std::string& s) { return "'" + s + "'"; }
+
+// Why no CID reaches the volume, or nullopt when one does (or it is not ours to judge).
+std::optional<std::pair<std::string, std::string>> Unreachable(
+    const VolumeFacts& v, const std::set<std::string>& volumes,
+    const std::map<std::string, const DomainFacts*>& domains, const std::string& pool) {
+  std::optional<OurName> n = ParseName(v.name);
+  if (!n) return std::nullopt;
+  auto has = [&](const std::string& name) { return volumes.count(name) != 0; };
+  switch (n->kind) {
+    case OurName::kVm: {
+      std::string what = "volume of VM " + Q(n->cid);
+      auto dom = domains.find(n->cid);
+      if (dom == domains.end()) {
+        return std::pair{what, "no domain " + Q(n->cid) + " exists (create_vm or delete_vm "
+                                                          "was interrupted)"};
+      }
+      const DomainFacts& d = *dom->second;
+      bool used = std::count(d.paths.begin(), d.paths.end(), v.path) != 0 ||
+                  std::count(d.pool_volumes.begin(), d.pool_volumes.end(),
+                             pool + "/" + v.name) != 0;
+      if (used || v.path.empty()) return std::nullopt;
+      return std::pair{what, "its domain does not use it (an interrupted config-drive swap)"};
+    }
+    case OurName::kStemcell:
+      if (n->suffix.empty()) {
+        if (has(n->cid + "-props")) return std::nullopt;
+        return std::pair{std::string("half-uploaded stemcell"),
+                         "no sidecar " + Q(n->cid + "-props") +
+                             " (create_stemcell writes it after the upload)"};
+      }
+      if (has(n->cid)) return std::nullopt;
+      return std::pair{"cloud_properties of stemcell " + Q(n->cid),
+                       std::string("the stemcell is gone (delete_stemcell was interrupted)")};
+    case OurName::kDisk:
+      // A disk itself is the Director's to delete (orphaned disks), whatever state it is in.
+      if (n->suffix.empty() || has(n->cid)) return std::nullopt;
+      return std::pair{"metadata of disk " + Q(n->cid), std::string("the disk is gone")};
+    case OurName::kSnapshot:
+      if (n->suffix.empty()) {
+        if (has(n->cid + "-meta")) return std::nullopt;
+        return std::pair{std::string("unfinished snapshot"),
+                         "no sidecar " + Q(n->cid + "-meta") +
+                             " (snapshot_disk writes it after the copy)"};
+      }
+      if (has(n->cid)) return std::nullopt;
+      return std::pair{"record of snapshot " + Q(n->cid), std::string("the snapshot is gone")};
+  }
+  return std::nullopt;
+}
+
+// Seconds since the epoch from a <timestamps> value such as "1733000000.123456789".
+std::optional<int64_t> EpochSeconds(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  try {
+    return static_cast<int64_t>(std::stoll(text.substr(0, text.find('.'))));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+VolumeFacts ReadVolume(const virt::VolumeDescription& v) {
+  xml::Document doc = xml::Document::Parse(v.xml, "volume " + Quote(v.name));
+  VolumeFacts facts;
+  facts.name = v.name;
+  facts.path = doc.String("/volume/target/path");
+  facts.backing_path = doc.String("/volume/backingStore/path");
+  // The content's last change: every write of an upload or copy in progress moves it.
+  facts.modified = EpochSeconds(doc.String("/volume/target/timestamps/mtime"));
+  return facts;
+}
+
+DomainFacts ReadDomain(const virt::DomainDescription& d) {
+  DomainFacts facts;
+  facts.name = d.name;
+  for (const std::string* text : {&d.config_xml, &d.live_xml}) {
+    if (text->empty()) continue;
+    xml::Document doc = xml::Document::Parse(*text, "domain " + Quote(d.name));
+    for (std::string& path :
+         doc.Strings("/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev | "
+                     "/domain/devices/disk//backingStore/source/@file | "
+                     "/domain/devices/disk//backingStore/source/@dev")) {
+      facts.paths.push_back(std::move(path));
+    }
+    int disks = static_cast<int>(doc.Number("count(/domain/devices/disk)"));
+    for (int i = 1; i <= disks; ++i) {
+      std::string source = "/domain/devices/disk[" + std::to_string(i) + "]/source";
+      std::string pool = doc.String(source + "/@pool");
+      if (!pool.empty()) facts.pool_volumes.push_back(pool + "/" + doc.String(source + "/@volume"));
+    }
+  }
+  return facts;
+}
+
+}  // namespace
+
+std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeFacts>& volumes,
+                              const std::vector<DomainFacts>& domains, const Options& options,
+                              int64_t now) {
+  std::set<std::string> names;
+  for (const VolumeFacts& v : volumes) names.insert(v.name);
+  std::map<std::string, const DomainFacts*> by_name;
+  for (const DomainFacts& d : domains) by_name[d.name] = &d;
+
+  std::vector<Finding> findings;
+  std::vector<const VolumeFacts*> facts;  // parallel to findings
+  for (const VolumeFacts& v : volumes) {
+    std::optional<std::pair<std::string, std::string>> why =
+        Unreachable(v, names, by_name, pool);
+    if (!why) continue;
+    Finding f;
+    f.volume = v.name;
+    f.what = why->first;
+    f.why = why->second;
+    if (v.modified) f.age_seconds = now - *v.modified;
+
+    // Whatever its name says, a volume a domain uses is never removed.
+    std::vector<std::string> users;
+    for (const DomainFacts& d : domains) {
+      bool uses = (!v.path.empty() &&
+                   std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
+                  std::count(d.pool_volumes.begin(), d.pool_volumes.end(),
+                             pool + "/" + v.name) != 0;
+      if (uses) users.push_back(Q(d.name));
+    }
+    if (!users.empty()) {
+      f.verdict = Verdict::kInUse;
+      f.why += "; but domain " + users.front() + " uses it";
+    } else if (options.min_age_seconds > 0 &&
+               (!f.age_seconds || *f.age_seconds < options.min_age_seconds)) {
+      f.verdict = Verdict::kTooYoung;
+    } else {
+      f.verdict = Verdict::kRemove;
+    }
+    findings.push_back(std::move(f));
+    facts.push_back(&v);
+  }
+
+  // A volume another volume is backed by stays while that one stays (only the backing chain of
+  // volumes removed in this run may go with them).
+  auto removing = [&](const std::string& name) {
+    for (const Finding& f : findings) {
+      if (f.volume == name) return f.verdict == Verdict::kRemove;
+    }
+    return false;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < findings.size(); ++i) {
+      if (findings[i].verdict != Verdict::kRemove || facts[i]->path.empty()) continue;
+      for (const VolumeFacts& v : volumes) {
+        if (v.backing_path == facts[i]->path && !removing(v.name)) {
+          findings[i].verdict = Verdict::kInUse;
+          findings[i].why += "; but volume " + Q(v.name) + " is backed by it";
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+
+  // Removal order: overlays before the volumes they are backed by.
+  std::vector<Finding> ordered;
+  std::vector<bool> done(findings.size(), false);
+  for (size_t emitted = 0; emitted < findings.size();) {
+    size_t before = emitted;
+    for (size_t i = 0; i < findings.size(); ++i) {
+      if (done[i]) continue;
+      bool waits = false;
+      for (size_t j = 0; j < findings.size() && !facts[i]->path.empty(); ++j) {
+        if (!done[j] && j != i && facts[j]->backing_path == facts[i]->path) waits = true;
+      }
+      if (waits) continue;
+      ordered.push_back(findings[i]);
+      done[i] = true;
+      ++emitted;
+    }
+    if (emitted == before) {  // a cycle cannot happen with real backing chains; be safe anyway
+      for (size_t i = 0; i < findings.size(); ++i) {
+        if (!done[i]) ordered.push_back(findings[i]), done[i] = true, ++emitted;
+      }
+    }
+  }
+  return ordered;
+}
+
+Report Run(const config::Config& config, const Options& options) {
+  virt::SilenceDefaultErrorPrinter();
+  Report report;
+  report.uri = config.libvirt.uri;
+  report.pool = config.libvirt.storage_pool;
+  // create_vm holds this lock from before its first volume until its domain is defined.
+  util::FileLock creation_lock(config.lock_dir, vm::MacLockName(config.libvirt.uri));
+  host::Host host = host::Host::Open(config);
+  std::vector<VolumeFacts> volumes;
+  std::vector<DomainFacts> domains;
+  try {
+    virStoragePoolPtr pool = host.Pool();
+    // Picks up files libvirt has not seen (a daemon that died mid-call). Refused while another
+    // process is building a volume; the list libvirt has is then used as it is.
+    try {
+      virt::RefreshPool(pool, host.pool_name());
+    } catch (const virt::Error& e) {
+      spdlog::warn("{}", e.what());
+    }
+    for (const virt::VolumeDescription& v : virt::ListVolumeDescriptions(pool, host.pool_name())) {
+      volumes.push_back(ReadVolume(v));
+    }
+    for (const virt::DomainDescription& d : virt::ListDomainDescriptions(host.raw())) {
+      domains.push_back(ReadDomain(d));
+    }
+  } catch (...) {
+    host::RethrowWithStep("reading pool " + Quote(host.pool_name()));
+  }
+
+  report.findings = Classify(host.pool_name(), volumes, domains, options, std::time(nullptr));
+  if (options.dry_run) return report;
+  virStoragePoolPtr pool = host.Pool();
+  for (Finding& f : report.findings) {
+    if (f.verdict != Verdict::kRemove) continue;
+    try {
+      f.removed = virt::DeleteVolume(pool, f.volume);
+      if (f.removed) spdlog::info("deleted volume {} ({})", f.volume, f.what);
+    } catch (const std::exception& e) {
+      f.error = e.what();
+    }
+  }
+  return report;
+}
+
+}  // namespace cpi::cleanup

@@ -1,0 +1,250 @@
+// Issue 6, item 2: a CPI process killed with SIGKILL in the middle of create_vm,
+// create_stemcell, attach_disk, detach_disk or delete_vm leaves state that a later call can
+// handle: retries complete or undo the work, and `bosh-libvirt-cpi cleanup` finds and removes
+// exactly the objects no CID reaches any more (only when old enough).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "bosh_libvirt_cpi/virt/domain.h"
+#include "reliability/reliability_support.h"
+#include "support/cpi_request.h"
+#include "support/libvirt_world.h"
+
+namespace cpi::testing::reliability {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ReliabilityCrashTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(LibvirtAvailable()) << "libvirtd is not running; run scripts/setup.sh";
+    world_ = new LibvirtWorld("relcr");
+    stemcell_ = AddStemcellWithSidecar(world_->conn(), world_->pool());
+  }
+  static void TearDownTestSuite() {
+    delete world_;
+    world_ = nullptr;
+  }
+
+  static std::vector<std::string> Sorted(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+  static std::vector<std::string> Volumes() { return Sorted(world_->Volumes()); }
+
+  json CreateVmArgs(const std::string& ip_suffix = "20") {
+    return {"agent-crash", stemcell_, {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}},
+            ManualNetwork(world_->network(), world_->subnet_prefix() + "." + ip_suffix),
+            json::array(), {{"bosh", {{"password", "x"}}}}};
+  }
+
+  std::string NewVm(const std::string& ip_suffix = "30") {
+    json r = CallCpi(world_->config_path(), "create_vm", CreateVmArgs(ip_suffix));
+    EXPECT_TRUE(r["error"].is_null()) << r.dump();
+    return r["error"].is_null() ? r["result"][0].get<std::string>() : "";
+  }
+
+  std::string NewDisk() {
+    json r = CallCpi(world_->config_path(), "create_disk", {16, json::object(), nullptr});
+    EXPECT_TRUE(r["error"].is_null()) << r.dump();
+    return r["result"];
+  }
+
+  // How often a persistent disk is in each definition of the domain.
+  std::pair<int, int> Attached(const std::string& vm, const std::string& disk) {
+    int config = 0, live = 0;
+    for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, true)) config += serial == disk;
+    for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, false)) live += serial == disk;
+    return {config, live};
+  }
+
+  static std::vector<std::string> Lines(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+      out.push_back(text.substr(start, nl - start));
+    }
+    return out;
+  }
+
+  static LibvirtWorld* world_;
+  static std::string stemcell_;
+};
+
+LibvirtWorld* ReliabilityCrashTest::world_ = nullptr;
+std::string ReliabilityCrashTest::stemcell_;
+
+// Killed right after each of its three volumes appears, create_vm leaves volumes of a VM that has
+// no domain. cleanup lists them (dry run), keeps them while they are young, removes them with
+// --min-age 0, and the next create_vm works.
+TEST_F(ReliabilityCrashTest, KilledCreateVmLeavesVolumesThatCleanupRemoves) {
+  std::vector<std::string> before = Volumes();
+  for (const std::string suffix : {"-root", "-ephemeral", "-config"}) {
+    SCOPED_TRACE("killed when " + suffix + " appeared");
+    PoolWatcher watcher(world_->pool_dir());
+    auto p = CpiProcess::Start(world_->config_path(), "create_vm", CreateVmArgs());
+    std::optional<std::string> seen = watcher.WaitFor(
+        [&](const std::string& n) {
+          return n.rfind("vm-", 0) == 0 && n.size() > suffix.size() &&
+                 n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
+        },
+        std::chrono::seconds(30));
+    p->Signal(SIGKILL);
+    ASSERT_TRUE(seen.has_value()) << p->Response().dump();
+    EXPECT_EQ(p->Wait().exit_code, 128 + SIGKILL);
+    std::string vm = seen->substr(0, 39);
+    ASSERT_TRUE(world_->DomainsNamed(vm).empty()) << "killed after the domain was defined";
+
+    std::vector<std::string> leftovers;
+    for (const std::string& v : Volumes()) {
+      if (v.rfind(vm, 0) == 0) leftovers.push_back(v);
+    }
+    ASSERT_FALSE(leftovers.empty());
+
+    ProcessResult young = RunCleanup(world_->config_path(), {"--dry-run"});
+    ASSERT_EQ(young.exit_code, 0) << young.err;
+    for (const std::string& v : leftovers) {
+      EXPECT_TRUE(Contains(young.out, "kept " + v + ": volume of VM '" + vm + "'")) << young.out;
+    }
+    ProcessResult dry = RunCleanup(world_->config_path(), {"--dry-run", "--min-age", "0"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    EXPECT_EQ(Lines(dry.out).size(), leftovers.size()) << dry.out;
+    for (const std::string& v : leftovers) {
+      EXPECT_TRUE(Contains(dry.out, "would remove " + v + ": volume of VM '" + vm +
+                                        "'; no domain '" + vm + "' exists"))
+          << dry.out;
+    }
+    EXPECT_EQ(Volumes().size(), before.size() + leftovers.size());
+
+    ProcessResult removed = RunCleanup(world_->config_path(), {"--min-age", "0"});
+    ASSERT_EQ(removed.exit_code, 0) << removed.err;
+    for (const std::string& v : leftovers) {
+      EXPECT_TRUE(Contains(removed.out, "removed " + v + ":")) << removed.out;
+    }
+    EXPECT_EQ(Volumes(), before);
+    // The killed process's MAC lock file is gone too (the next holder, cleanup, removed it).
+    EXPECT_TRUE(FilesIn(world_->lock_dir()).empty());
+  }
+  std::string vm = NewVm();
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {vm})["error"].is_null());
+  EXPECT_EQ(Volumes(), before);
+}
+
+// Killed half-way through the upload, create_stemcell leaves a stemcell volume without its
+// sidecar: cleanup knows it as a half upload; a new create_stemcell works.
+TEST_F(ReliabilityCrashTest, KilledCreateStemcellLeavesAHalfUploadThatCleanupRemoves) {
+  std::string dir = "/tmp/" + world_->pool() + "-img";
+  fs::create_directories(dir);
+  // 96 MiB of random data: the upload takes long enough to be caught in the middle.
+  Sh("head -c 100663296 /dev/urandom > " + dir + "/root.img && tar cf " + dir + "/image -C " +
+     dir + " root.img && rm " + dir + "/root.img");
+  json props = {{"disk_format", "raw"}, {"disk", 96}};
+  std::vector<std::string> before = Volumes();
+
+  PoolWatcher watcher(world_->pool_dir());
+  auto p = CpiProcess::Start(world_->config_path(), "create_stemcell", {dir + "/image", props});
+  std::optional<std::string> writing = watcher.WaitFor(
+      [](const std::string& n) { return n.rfind("sc-", 0) == 0; }, std::chrono::seconds(30),
+      /*on_write=*/true);
+  ASSERT_TRUE(writing.has_value()) << p->Response().dump();
+  // Well into the upload, not still creating the volume.
+  EXPECT_TRUE(WaitForAllocated(world_->pool_dir() + "/" + *writing, 16u << 20,
+                               std::chrono::seconds(30)));
+  p->Signal(SIGKILL);
+  ASSERT_EQ(p->Wait().exit_code, 128 + SIGKILL) << "the upload finished before the kill";
+  std::string half = *writing;
+  EXPECT_FALSE(fs::exists(world_->pool_dir() + "/" + half + "-props"));
+
+  ProcessResult dry = RunCleanup(world_->config_path(), {"--dry-run", "--min-age", "0"});
+  EXPECT_TRUE(Contains(dry.out, "would remove " + half + ": half-uploaded stemcell; no sidecar '" +
+                                    half + "-props'"))
+      << dry.out;
+  ProcessResult removed = RunCleanup(world_->config_path(), {"--min-age", "0"});
+  EXPECT_TRUE(Contains(removed.out, "removed " + half)) << removed.out;
+  EXPECT_EQ(Volumes(), before);
+
+  json again = CallCpi(world_->config_path(), "create_stemcell", {dir + "/image", props});
+  ASSERT_TRUE(again["error"].is_null()) << again.dump();
+  std::string cid = again["result"];
+  // A complete stemcell is never a cleanup candidate.
+  EXPECT_FALSE(Contains(RunCleanup(world_->config_path(), {"--dry-run", "--min-age", "0"}).out, cid));
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_stemcell", {cid})["error"].is_null());
+  fs::remove_all(dir);
+}
+
+// attach_disk killed at any moment: the retry returns the hint and the disk is in both
+// definitions exactly once, with a target of its own; no lock stays held.
+TEST_F(ReliabilityCrashTest, KilledAttachDiskIsCompletedByTheRetry) {
+  std::string vm = NewVm("21");
+  ASSERT_FALSE(vm.empty());
+  std::set<std::string> targets;
+  for (int delay_ms : {0, 3, 8, 15, 30, 60, 120}) {
+    SCOPED_TRACE("killed after " + std::to_string(delay_ms) + " ms");
+    std::string disk = NewDisk();
+    auto p = CpiProcess::Start(world_->config_path(), "attach_disk", {vm, disk});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    p->Signal(SIGKILL);
+    p->Wait();
+    json retry = CallCpi(world_->config_path(), "attach_disk", {vm, disk});
+    ASSERT_TRUE(retry["error"].is_null()) << retry.dump();
+    EXPECT_EQ(retry["result"], json({{"path", "/dev/disk/by-id/virtio-" + disk}}));
+    EXPECT_EQ(Attached(vm, disk), std::make_pair(1, 1));
+    for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, true)) {
+      if (serial == disk) {
+        EXPECT_TRUE(targets.insert(target).second) << target;
+      }
+    }
+    EXPECT_TRUE(FilesIn(world_->lock_dir()).empty());
+  }
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {vm})["error"].is_null());
+}
+
+// detach_disk (a stopped VM: the definition alone) killed at any moment: the retry finishes it
+// (or answers DiskNotAttached when the killed call had finished), and the disk is gone.
+TEST_F(ReliabilityCrashTest, KilledDetachDiskIsFinishedByTheRetry) {
+  std::string vm = NewVm("22");
+  ASSERT_FALSE(vm.empty());
+  auto dom = world_->conn().FindDomain(vm);
+  virt::DestroyDomain(dom->get(), vm);
+  for (int delay_ms : {0, 3, 8, 15, 30, 60}) {
+    SCOPED_TRACE("killed after " + std::to_string(delay_ms) + " ms");
+    std::string disk = NewDisk();
+    ASSERT_TRUE(CallCpi(world_->config_path(), "attach_disk", {vm, disk})["error"].is_null());
+    auto p = CpiProcess::Start(world_->config_path(), "detach_disk", {vm, disk});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    p->Signal(SIGKILL);
+    p->Wait();
+    json retry = CallCpi(world_->config_path(), "detach_disk", {vm, disk});
+    EXPECT_TRUE(retry["error"].is_null() ||
+                ErrorType(retry) == "Bosh::Clouds::DiskNotAttached")
+        << retry.dump();
+    EXPECT_EQ(Attached(vm, disk), std::make_pair(0, 0));
+    EXPECT_TRUE(CallCpi(world_->config_path(), "delete_disk", {disk})["error"].is_null());
+  }
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {vm})["error"].is_null());
+}
+
+// delete_vm killed at any moment: the retry finishes it; no domain or volume of the VM is left.
+TEST_F(ReliabilityCrashTest, KilledDeleteVmIsFinishedByTheRetry) {
+  std::vector<std::string> before = Volumes();
+  for (int delay_ms : {0, 10, 40, 150}) {
+    SCOPED_TRACE("killed after " + std::to_string(delay_ms) + " ms");
+    std::string vm = NewVm("23");
+    ASSERT_FALSE(vm.empty());
+    auto p = CpiProcess::Start(world_->config_path(), "delete_vm", {vm});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    p->Signal(SIGKILL);
+    p->Wait();
+    EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {vm})["error"].is_null());
+    EXPECT_TRUE(world_->DomainsNamed(vm).empty());
+    EXPECT_EQ(Volumes(), before);
+  }
+}
+
+}  // namespace
+}  // namespace cpi::testing::reliability
