@@ -37,13 +37,13 @@ echo "has_vm: $RUNS_VM runs each, interleaved ..." >&2
 	has_vm_missing "$WORLD/has_vm_missing.json" '"result":false' "$CPI" --config "$CONFIG" \
 	>"$WORLD/has_vm.txt"
 
-# row LABEL FILE KEY: "| label | min | median | max | runs |" from a timeit line.
-row() { awk -v l="$1" -v k="$3" '$1 == k {printf "| %s | %.2f | %.2f | %.2f | %d |\n", l, $3, $4, $5, $2}' "$2"; }
+# row LABEL FILE KEY: "| label | min | median | max | CPU mean | runs |" from a timeit line.
+row() { awk -v l="$1" -v k="$3" '$1 == k {printf "| %s | %.2f | %.2f | %.2f | %.2f | %d |\n", l, $3, $4, $5, $8, $2}' "$2"; }
 med() { awk -v k="$2" '$1 == k {print $4}' "$1"; }
 echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| command (whole process) | min (ms) | median (ms) | max (ms) | runs |"
-echo "|---|---|---|---|---|"
+echo "| command (whole process) | min (ms) | median (ms) | max (ms) | CPU user+sys, mean (ms) | runs |"
+echo "|---|---|---|---|---|---|"
 row "\`info\`" "$WORLD/info.txt" info
 row "floor: \`/bin/true < request\`" "$WORLD/info.txt" true
 row "\`has_vm\` (VM exists, shut off)" "$WORLD/has_vm.txt" has_vm

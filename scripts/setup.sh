@@ -26,7 +26,8 @@ packages=(
   libvirt-daemon-system libvirt-daemon-system-sysv libvirt-clients qemu-system-x86 qemu-utils
   dnsmasq-base nftables iptables
   linux-image-amd64 busybox-static syslinux syslinux-common mtools dosfstools fdisk cpio kmod
-  genisoimage jq gzip tar python3 hyperfine valgrind
+  genisoimage jq gzip tar python3 hyperfine valgrind time
+  clang-14 libclang-rt-14-dev
 )
 
 install_packages() {

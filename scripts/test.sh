@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs and starts what the tests need (packages, virtlogd,
-# libvirtd), builds, then runs every CTest label (unit, libvirt, e2e) against the real libvirtd.
-# Extra arguments go to ctest (e.g. `-L unit`).
+# libvirtd), builds, then runs every CTest label (unit, libvirt, e2e, reliability) against the
+# real libvirtd; without arguments (CI) also the unit suite under ASan/UBSan
+# (scripts/sanitize.sh) and each fuzzer for a bounded time (scripts/fuzz.sh; FUZZ_SECONDS).
+# Extra arguments go to ctest (e.g. `-L unit`) and skip the sanitizer and fuzzing runs.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo/build}
@@ -11,3 +13,7 @@ bash "$repo/stemcell/build.sh" "$build_dir/stemcell" >&2
 cd "$build_dir"
 export CPI_TEST_STEMCELL_DIR="$build_dir/stemcell"
 ctest --output-on-failure --timeout 3000 -j2 "$@"
+if [ $# -eq 0 ] && [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
+  bash "$repo/scripts/sanitize.sh"
+  bash "$repo/scripts/fuzz.sh"
+fi

@@ -8,7 +8,7 @@
  * STDIN is a file fed to the program ("-": /dev/null). EXPECT is a string its stdout must contain
  * ("-": no check; a miss aborts the benchmark). stderr goes to /dev/null. The clock runs from
  * just before posix_spawn to the return of wait4. Prints one line per case:
- *   LABEL runs min median max mean (ms) max_rss_kib
+ *   LABEL runs min median max mean (ms) max_rss_kib cpu_mean (ms, user+sys of the child)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +33,7 @@ struct Case {
   int out_fd; /* memfd receiving stdout */
   double* ms;
   long max_rss_kib;
+  double cpu_ms_sum;
 };
 
 static double Now(void) {
@@ -72,6 +73,8 @@ static double RunOnce(struct Case* c) {
   double ms = Now() - t0;
   posix_spawn_file_actions_destroy(&fa);
   if (ru.ru_maxrss > c->max_rss_kib) c->max_rss_kib = ru.ru_maxrss;
+  c->cpu_ms_sum += (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
   if (strcmp(c->expect, "-") != 0) {
     off_t size = lseek(c->out_fd, 0, SEEK_END);
     char* out = calloc(1, (size_t)size + 1);
@@ -119,6 +122,7 @@ int main(int argc, char** argv) {
   }
   for (int r = 0; r < warmup; ++r)
     for (int k = 0; k < n; ++k) RunOnce(&cases[k]);
+  for (int k = 0; k < n; ++k) cases[k].cpu_ms_sum = 0;
   for (int r = 0; r < runs; ++r)
     for (int k = 0; k < n; ++k) cases[k].ms[r] = RunOnce(&cases[k]);
   for (int k = 0; k < n; ++k) {
@@ -127,8 +131,8 @@ int main(int argc, char** argv) {
     for (int r = 0; r < runs; ++r) sum += c->ms[r];
     qsort(c->ms, (size_t)runs, sizeof(double), CompareDouble);
     double median = runs % 2 ? c->ms[runs / 2] : (c->ms[runs / 2 - 1] + c->ms[runs / 2]) / 2;
-    printf("%s %d %.3f %.3f %.3f %.3f %ld\n", c->label, runs, c->ms[0], median, c->ms[runs - 1],
-           sum / runs, c->max_rss_kib);
+    printf("%s %d %.3f %.3f %.3f %.3f %ld %.3f\n", c->label, runs, c->ms[0], median,
+           c->ms[runs - 1], sum / runs, c->max_rss_kib, c->cpu_ms_sum / runs);
   }
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/virt/inventory.h"
 #include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 
@@ -141,6 +142,8 @@ VolumeFacts ReadVolume(const virt::VolumeDescription& v) {
 DomainFacts ReadDomain(const virt::DomainDescription& d) {
   DomainFacts facts;
   facts.name = d.name;
+  facts.running = !d.live_xml.empty();
+  facts.bosh_metadata = false;
   for (const std::string* text : {&d.config_xml, &d.live_xml}) {
     if (text->empty()) continue;
     xml::Document doc = xml::Document::Parse(*text, "domain " + Quote(d.name));
@@ -156,6 +159,9 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
       std::string pool = doc.String(source + "/@pool");
       if (!pool.empty()) facts.pool_volumes.push_back(pool + "/" + doc.String(source + "/@volume"));
     }
+    facts.bosh_metadata =
+        facts.bosh_metadata || doc.Number("count(/domain/metadata/*[namespace-uri()='" +
+                                          std::string(vm::kBoshMetadataNamespace) + "'])") > 0;
   }
   return facts;
 }
@@ -227,6 +233,26 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     }
   }
 
+  // Domains a create_vm may have left half-made: reported only (a definition is no garbage to
+  // remove on a guess; the Director may still hold the CID).
+  for (const DomainFacts& d : domains) {
+    // Only this pool's VMs (other pools have their own CPI config and cleanup run).
+    if (!util::IsVmCid(d.name) || d.running || d.bosh_metadata || !names.count(d.name + "-root")) {
+      continue;
+    }
+    Finding f;
+    f.volume = d.name;
+    f.what = "domain, shut off, never given BOSH metadata";
+    f.why = "a create_vm that lost libvirtd between defining and starting it leaves one; if BOSH "
+            "knows no VM " + Q(d.name) + ", delete_vm removes it with its volumes";
+    for (const VolumeFacts& v : volumes) {
+      if (v.name == d.name + "-root" && v.modified) f.age_seconds = now - *v.modified;
+    }
+    f.verdict = Verdict::kSuspect;
+    findings.push_back(std::move(f));
+    facts.push_back(nullptr);
+  }
+
   // Removal order: overlays before the volumes they are backed by.
   std::vector<Finding> ordered;
   std::vector<bool> done(findings.size(), false);
@@ -235,8 +261,10 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     for (size_t i = 0; i < findings.size(); ++i) {
       if (done[i]) continue;
       bool waits = false;
-      for (size_t j = 0; j < findings.size() && !facts[i]->path.empty(); ++j) {
-        if (!done[j] && j != i && facts[j]->backing_path == facts[i]->path) waits = true;
+      for (size_t j = 0; j < findings.size() && facts[i] && !facts[i]->path.empty(); ++j) {
+        if (!done[j] && j != i && facts[j] && facts[j]->backing_path == facts[i]->path) {
+          waits = true;
+        }
       }
       if (waits) continue;
       ordered.push_back(findings[i]);

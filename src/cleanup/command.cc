@@ -46,6 +46,9 @@ std::string Describe(const Finding& finding, bool dry_run) {
     case Verdict::kInUse:
       verb = "kept";
       break;
+    case Verdict::kSuspect:
+      verb = "check";
+      break;
   }
   return verb + " " + finding.volume + ": " + finding.what + "; " + finding.why + note + " (age " +
          FormatAge(finding.age_seconds) + ")";

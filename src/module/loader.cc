@@ -65,7 +65,9 @@ const HypervisorModule& Hypervisor() {
       errors += (errors.empty() ? "" : "; ") + path + ": not found";
       continue;
     }
-    // Never unloaded: the process ends after one call.
+    // Never unloaded: the process ends after one call. Lazy: a call uses a fraction of the
+    // module's and its libraries' functions, and binding them all up front cost 13% of has_vm's
+    // instructions (BENCHMARKS.md); a module from another build is still refused by Check().
     void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = dlerror();

@@ -2,9 +2,11 @@
 
 #include <libvirt/virterror.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "bosh_libvirt_cpi/virt/error.h"
@@ -16,14 +18,27 @@ constexpr size_t kChunk = 4 * 1024 * 1024;
 
 std::string Quoted(const std::string& name) { return "'" + name + "'"; }
 
-// Streams `source` into `stream`; sends zero runs as holes when `sparse`.
-void SendAll(virStreamPtr stream, const ChunkSource& source, bool sparse, const std::string& what) {
+// The last chunk of an upload that held data: where it went and a fingerprint of its bytes.
+struct Tail {
+  uint64_t offset = 0;
+  size_t length = 0;
+  size_t hash = 0;
+};
+
+size_t Fingerprint(std::string_view bytes) { return std::hash<std::string_view>{}(bytes); }
+
+// Streams `source` into `stream`; sends zero runs as holes when `sparse`. Records in `tail` the
+// last chunk that carried data (a chunk of holes writes nothing that could be lost).
+void SendAll(virStreamPtr stream, const ChunkSource& source, bool sparse, const std::string& what,
+             Tail& tail) {
   // Not zero-filled: only the pages `source` writes are ever touched (peak RSS).
   std::unique_ptr<char[]> owned = std::make_unique_for_overwrite<char[]>(kChunk);
   std::span<char> buf(owned.get(), kChunk);
+  uint64_t offset = 0;
   for (;;) {
     size_t n = source(buf.data(), buf.size());
     if (n == 0) return;
+    bool data = !sparse;
     size_t off = 0;
     while (off < n) {
       if (sparse) {
@@ -45,6 +60,7 @@ void SendAll(virStreamPtr stream, const ChunkSource& source, bool sparse, const 
           off = end;
           continue;
         }
+        data = true;
         while (off < end) {
           int sent = virStreamSend(stream, buf.data() + off, end - off);
           if (sent < 0) throw Error::Last(what + ": sending data");
@@ -56,7 +72,55 @@ void SendAll(virStreamPtr stream, const ChunkSource& source, bool sparse, const 
         off += static_cast<size_t>(sent);
       }
     }
+    if (data) tail = {offset, n, Fingerprint(std::string_view(buf.data(), n))};
+    offset += n;
   }
+}
+
+// `length` bytes of the volume from `offset`, through a stream.
+std::string ReadRange(virConnectPtr conn, virStorageVolPtr vol, uint64_t offset, uint64_t length,
+                      const std::string& what) {
+  StreamPtr stream(virStreamNew(conn, 0));
+  if (!stream) throw Error::Last(what);
+  if (virStorageVolDownload(vol, stream.get(), offset, length, 0) < 0) throw Error::Last(what);
+  std::string out;
+  out.reserve(length);
+  std::vector<char> buf(256 * 1024);
+  for (;;) {
+    int n = virStreamRecv(stream.get(), buf.data(), buf.size());
+    if (n < 0) {
+      virStreamAbort(stream.get());
+      throw Error::Last(what);
+    }
+    if (n == 0) break;
+    out.append(buf.data(), static_cast<size_t>(n));
+  }
+  if (virStreamFinish(stream.get()) < 0) throw Error::Last(what + ": finishing");
+  return out;
+}
+
+// libvirt 9.0 can lose the daemon's write error of an upload: when the disk fills up, the
+// daemon stops writing, yet every later send and virStreamFinish still succeed, and the volume
+// silently ends in a hole (a config drive without its settings, a stemcell with a zeroed end).
+// Since nothing after the first failed write reaches the file, reading back the last chunk that
+// carried data proves the whole upload.
+void VerifyTail(virConnectPtr conn, virStorageVolPtr vol, const Tail& tail,
+                const std::string& what) {
+  if (tail.length == 0) return;
+  std::string back = ReadRange(conn, vol, tail.offset, tail.length, what + ": reading it back");
+  if (back.size() == tail.length && Fingerprint(back) == tail.hash) return;
+  std::string cause = "the volume does not hold the bytes written at its end";
+  if (virStoragePoolPtr raw = virStoragePoolLookupByVolume(vol)) {
+    StoragePoolPtr pool(raw);
+    virStoragePoolInfo info{};
+    if (virStoragePoolRefresh(pool.get(), 0) == 0 && virStoragePoolGetInfo(pool.get(), &info) == 0 &&
+        info.available < tail.length) {
+      cause += ": not enough space left in its storage pool (" + std::to_string(info.available) +
+               " bytes available)";
+    }
+  }
+  virResetLastError();
+  throw Error(what + ": " + cause, VIR_ERR_OPERATION_FAILED, VIR_FROM_STORAGE);
 }
 
 }  // namespace
@@ -146,13 +210,17 @@ void Upload(virConnectPtr conn, virStorageVolPtr vol, unsigned int flags, const 
 void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& source,
                   const std::string& name, bool sparse) {
   std::string what = "uploading to volume " + Quoted(name);
+  Tail tail;
   Upload(conn, vol, sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0, what,
-         [&](virStreamPtr stream) { SendAll(stream, source, sparse, what); });
+         [&](virStreamPtr stream) { SendAll(stream, source, sparse, what, tail); });
+  VerifyTail(conn, vol, tail, what);
 }
 
 void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view bytes,
                  const std::string& name) {
   std::string what = "uploading to volume " + Quoted(name);
+  size_t length = std::min(bytes.size(), kChunk);
+  Tail tail{bytes.size() - length, length, Fingerprint(bytes.substr(bytes.size() - length))};
   // Sent straight from `bytes`: no chunk buffer to fill (a config drive is ~100 KiB).
   Upload(conn, vol, 0, what, [&](virStreamPtr stream) {
     while (!bytes.empty()) {
@@ -161,6 +229,7 @@ void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view byte
       bytes.remove_prefix(static_cast<size_t>(sent));
     }
   });
+  VerifyTail(conn, vol, tail, what);
 }
 
 std::string DownloadVolume(virConnectPtr conn, virStorageVolPtr vol, const std::string& name,

@@ -118,6 +118,25 @@ TEST(ReliabilityCleanupRulesTest, NeverRemovesWhatADomainOrAKeptVolumeUses) {
   EXPECT_EQ(ordered[1].verdict, Verdict::kRemove);
 }
 
+// A stopped vm-<uuid> domain of this pool that never got BOSH metadata is reported for the
+// operator, never removed; running ones, ones with metadata and other pools' are not mentioned.
+TEST(ReliabilityCleanupRulesTest, ReportsStoppedVmDomainsWithoutBoshMetadata) {
+  const std::string other = "vm-99999999-9999-4999-8999-999999999999";
+  std::vector<VolumeFacts> volumes = {Vol(kVm + "-root"), Vol(kGoneVm + "-root"),
+                                      Vol(kHalfSc + "-props")};
+  DomainFacts suspect{kVm, {"/p/" + kVm + "-root"}, {}, false, false};
+  DomainFacts named{kGoneVm, {"/p/" + kGoneVm + "-root"}, {}, false, true};
+  DomainFacts elsewhere{other, {"/q/" + other + "-root"}, {}, false, false};
+  auto found = ByVolume(
+      cleanup::Classify("p", volumes, {suspect, named, elsewhere}, {}, kNow));
+  EXPECT_EQ(found.size(), 2u);  // the suspect and the stray sidecar
+  ASSERT_EQ(found.count(kVm), 1u);
+  EXPECT_EQ(found[kVm].verdict, Verdict::kSuspect);
+  EXPECT_EQ(cleanup::Describe(found[kVm], false).rfind("check " + kVm + ": domain", 0), 0u);
+  suspect.running = true;
+  EXPECT_EQ(ByVolume(cleanup::Classify("p", volumes, {suspect}, {}, kNow)).count(kVm), 0u);
+}
+
 TEST(ReliabilityCleanupRulesTest, DescribesOneLinePerVolume) {
   Finding f;
   f.volume = "vm-x-root";
@@ -227,6 +246,9 @@ TEST_F(ReliabilityCleanupTest, RemovesOnlyLeftoversFromAPoolFullOfLiveObjects) {
     EXPECT_TRUE(Contains(dry.out, "would remove " + v + ":")) << v << "\n" << dry.out;
   }
   EXPECT_TRUE(Contains(dry.out, "kept " + young + ":")) << dry.out;
+  // The stopped VM never got set_vm_metadata: reported for the operator, untouched.
+  EXPECT_TRUE(Contains(dry.out, "check " + stopped_vm + ": domain")) << dry.out;
+  EXPECT_FALSE(Contains(dry.out, "check " + running_vm)) << dry.out;
   EXPECT_TRUE(Contains(dry.out, "younger than the minimum age")) << dry.out;
   EXPECT_TRUE(Contains(dry.out, "kept " + half_in_use + ": half-uploaded stemcell")) << dry.out;
   EXPECT_TRUE(Contains(dry.out, "volume '" + overlay + "' is backed by it")) << dry.out;

@@ -98,7 +98,17 @@ TEST_F(ReliabilityCrashTest, KilledCreateVmLeavesVolumesThatCleanupRemoves) {
     ASSERT_TRUE(seen.has_value()) << p->Response().dump();
     EXPECT_EQ(p->Wait().exit_code, 128 + SIGKILL);
     std::string vm = seen->substr(0, 39);
-    ASSERT_TRUE(world_->DomainsNamed(vm).empty()) << "killed after the domain was defined";
+    if (!world_->DomainsNamed(vm).empty()) {
+      // Slower than the CPI (a loaded machine): the domain got defined before the kill. Its
+      // volumes are in use and stay; delete_vm removes it all. Only the last volume can race.
+      ASSERT_EQ(suffix, std::string("-config")) << "killed after the domain was defined";
+      ProcessResult seen_by_cleanup = RunCleanup(world_->config_path(), {"--min-age", "0"});
+      EXPECT_FALSE(Contains(seen_by_cleanup.out, "removed")) << seen_by_cleanup.out;
+      EXPECT_TRUE(Contains(seen_by_cleanup.out, "check " + vm + ": domain")) << seen_by_cleanup.out;
+      EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {vm})["error"].is_null());
+      RecordProperty("killed_after_define", suffix);
+      continue;
+    }
 
     std::vector<std::string> leftovers;
     for (const std::string& v : Volumes()) {

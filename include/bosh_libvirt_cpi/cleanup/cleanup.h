@@ -22,6 +22,10 @@
 //                                 snapshot_disk)
 //   snap-<uuid>-meta              whose snapshot is gone
 //
+// Reported, never removed: domains vm-<uuid> that are shut off and never got set_vm_metadata (a
+// create_vm that lost its daemon between defining and starting the domain leaves one; BOSH
+// calls set_vm_metadata right after every create_vm). Only BOSH knows whether it has the CID.
+//
 // Never touched: persistent disks (disk-<15 hex>: the Director owns orphaned disks), stemcells
 // with their sidecar, anything another name, and any volume a domain or another volume (as its
 // backing file) still uses. Only volumes older than Options::min_age_seconds are removed: a
@@ -48,12 +52,15 @@ struct DomainFacts {
   std::string name;
   std::vector<std::string> paths;         // disk sources and backing-store sources
   std::vector<std::string> pool_volumes;  // "<pool>/<volume>" of type='volume' disks
+  bool running = false;
+  bool bosh_metadata = true;  // set_vm_metadata stored something
 };
 
 enum class Verdict {
   kRemove,    // unreachable and old enough
   kTooYoung,  // unreachable, but younger than the minimum age (or of unknown age)
   kInUse,     // unreachable by its name, yet a domain or another volume uses it: never removed
+  kSuspect,   // a domain that looks like a create_vm's leftover: for the operator to check
 };
 
 struct Finding {
@@ -92,7 +99,8 @@ Report RunCommand(const std::optional<std::string>& config_path, const Options& 
 
 // One line for the operator (core; no libvirt):
 //   "removed sc-…: half-uploaded stemcell; no sidecar 'sc-…-props' (age 2h05m)"
-// with "would remove" (dry run), "kept" (too young, in use) or "FAILED" in front.
+// with "would remove" (dry run), "kept" (too young, in use), "check" (a suspect domain) or
+// "FAILED" in front.
 std::string Describe(const Finding& finding, bool dry_run);
 
 // "45s", "12m03s", "3h12m", "2d04h"; "unknown" for nullopt.
