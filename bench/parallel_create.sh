@@ -2,21 +2,27 @@
 # Scaling: N create_vm processes started at once (the Director creating a deployment's VMs),
 # wall time until the last one returns, for N = 1, 4, 8, 16; the same with N floor programs
 # (bench/floor/create_vm.c: the same libvirt calls, no CPI) to show what the host itself allows.
+# Then one create_vm (and one has_vm) with K more domains defined on the host (K = 0, 50, 100,
+# 200 shut-off domains with a NIC each): create_vm reads every domain's definition to keep MACs
+# unique, so its cost grows with the number of VMs on the host.
 #
 #   bench/parallel_create.sh [BUILD_DIR]
 #
 # Every VM is a 128 MiB TCG guest that starts booting as soon as its domain runs (create_vm does
 # not wait for it); all of a round's VMs are deleted right after the round, before the next one.
 # Target: 16 at once in <= 3x the time of one (CPI medians).
-# Prints a markdown table on stdout; progress on stderr. Knobs: NS ("1 4 8 16"), REPS (3).
+# Prints markdown tables on stdout; progress on stderr. Knobs: NS ("1 4 8 16"), REPS (3),
+# KS ("0 50 100 200"), RUNS_K (5).
 set -euo pipefail
 [ -n "${1:-}" ] && export BUILD_DIR=$1
 source "$(dirname "$0")/world.sh"
 NS=${NS:-1 4 8 16}
 REPS=${REPS:-3}
+KS=${KS:-0 50 100 200}
+RUNS_K=${RUNS_K:-5}
 
 world_create par
-for p in create_vm delete_vm; do
+for p in create_vm delete_vm timeit; do
 	cc -O2 -o "$WORLD/$p" "$REPO/bench/floor/$p.c" $(pkg-config --cflags --libs libvirt)
 done
 world_request create_vm "$(jq -cn --arg s "$STEMCELL" --argjson p "$VM_PROPS" --argjson n "$NETWORKS" \
@@ -96,3 +102,47 @@ for n in $NS; do
 done
 echo
 echo "REPS=$REPS rounds per N; target: 16 at once <= 3x one (CPI medians)"
+
+# --- Part 2: one create_vm / has_vm with K idle domains defined (not running) -----------------
+idle=0
+define_idle() {
+	local i
+	for ((i = idle; i < $1; i++)); do
+		cat >"$WORLD/idle.xml" <<-XML
+			<domain type='qemu'><name>bench-idle-${POOL#bench-par-}-$i</name><memory unit='MiB'>128</memory>
+			<os><type arch='x86_64'>hvm</type></os><devices>
+			<disk type='file' device='disk'><source file='$POOL_DIR/idle-$i.qcow2'/><target dev='vda' bus='virtio'/></disk>
+			<interface type='network'><source network='$NET'/><mac address='$(printf '52:54:00:ee:%02x:%02x' $((i / 256)) $((i % 256)))'/></interface>
+			</devices></domain>
+		XML
+		$VIRSH define "$WORLD/idle.xml" >/dev/null
+	done
+	idle=$1
+}
+echo "part 2: create_vm with K idle domains defined" >&2
+: >"$WORLD/k.times"
+for k in $KS; do
+	define_idle "$k"
+	total=$($VIRSH list --all --name | grep -c . || true)
+	for ((r = 1; r <= RUNS_K; r++)); do
+		t0=$(now_us)
+		vm=$("$CPI" --config "$CONFIG" <"$WORLD/create_vm.json" 2>>"$WORLD/cpi.log" | jq -r '.result[0]')
+		t1=$(now_us)
+		echo "$k $(((t1 - t0) / 1000))" >>"$WORLD/k.times"
+		world_request has_vm "[\"$vm\"]" >"$WORLD/has_vm.json"
+		"$WORLD/delete_vm" qemu:///system "$POOL" "$vm" >/dev/null
+	done
+	world_request has_vm '["vm-00000000-0000-4000-8000-000000000000"]' >"$WORLD/has_vm.json"
+	has=$("$WORLD/timeit" -r 10 -w 1 has_vm "$WORLD/has_vm.json" '"result":false' "$CPI" --config "$CONFIG" | awk '{print $4}')
+	echo "$k $total $has" >>"$WORLD/k.info"
+done
+echo
+echo "| idle domains added (all domains on the host) | create_vm min (ms) | median (ms) | max (ms) | has_vm median (ms) |"
+echo "|---|---|---|---|---|"
+for k in $KS; do
+	read -r cmin cmed cmax <<<"$(stats "$WORLD/k.times" "$k")"
+	read -r _ total has <<<"$(awk -v k="$k" '$1 == k' "$WORLD/k.info")"
+	echo "| $k ($total) | $cmin | $cmed | $cmax | $has |"
+done
+echo
+echo "RUNS_K=$RUNS_K create_vm per K (each deleted before the next)"

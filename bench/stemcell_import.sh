@@ -98,5 +98,5 @@ for format in raw qcow2; do
 	jq -r --arg f "$format" '
 		(.results[] | select(.command == "create_stemcell " + $f) | .median) as $cpi |
 		(.results[] | select(.command == "gzip -dc image-" + $f) | .median) as $gzip |
-		"ratio \($f): create_stemcell / gzip -dc = \($cpi / $gzip * 100 | round / 100)"' "$WORK/hyperfine.json"
+		"ratio \($f): create_stemcell / gzip -dc (medians) = \($cpi / $gzip * 100 | round / 100) (target <= 1.15)"' "$WORK/hyperfine.json"
 done

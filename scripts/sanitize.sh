@@ -11,11 +11,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${SANITIZE_BUILD_DIR:-$repo/build-sanitize}
 say() { printf '[sanitize] %s\n' "$*" >&2; }
 
-# -O1: sanitizer builds compile faster and still inline enough to run the suite quickly.
-cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
-  -DCPI_SANITIZE=ON >/dev/null
+# Debug (-O0): the quickest to compile; the unit suite is small enough to run fast anyway.
+cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCPI_SANITIZE=ON >/dev/null
 say "building in $build_dir"
-cmake --build "$build_dir" -- -j"$(nproc)" | tail -n 1 >&2
+# The test binary brings the executable and the hypervisor module along; nothing else is needed.
+cmake --build "$build_dir" --target cpi_tests -- -j"$(nproc)" | tail -n 1 >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 cd "$build_dir"

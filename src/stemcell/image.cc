@@ -18,9 +18,9 @@ namespace {
 
 constexpr std::string_view kQcow2Magic("QFI\xfb", 4);
 constexpr std::string_view kRootImage = "root.img";
-// Bytes libarchive reads from the file at a time. Larger blocks mean fewer read(2) calls; the
-// gzip filter decompresses into its own buffer whatever this is.
-constexpr size_t kReadBlock = 1024 * 1024;
+// Bytes libarchive reads from the file at a time. The gzip reader decompresses into its own
+// 64 KiB buffer whatever this is; 128 KiB costs no more CPU than 1 MiB and ~0.5 MiB less RSS.
+constexpr size_t kReadBlock = 128 * 1024;
 // Bytes of root.img read ahead by Open: enough for the qcow2 header.
 constexpr size_t kHeadBytes = 4096;
 

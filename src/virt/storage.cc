@@ -14,7 +14,10 @@
 namespace cpi::virt {
 namespace {
 
-constexpr size_t kChunk = 4 * 1024 * 1024;
+// What an upload reads from its source per round; libvirt copies each round into one RPC
+// message. 1 MiB imports a 1 GiB image as fast as 4 MiB did, with 6 MiB less peak RSS (the
+// buffer and libvirt's copy of it; BENCHMARKS.md).
+constexpr size_t kChunk = 1024 * 1024;
 
 std::string Quoted(const std::string& name) { return "'" + name + "'"; }
 
