@@ -26,12 +26,13 @@ nlohmann::json AsJson(const cpi::config::Config& c) {
   nlohmann::json agent = {{"mbus", c.agent.mbus}, {"ntp", c.agent.ntp}};
   if (!c.agent.blobstore.is_null()) agent["blobstore"] = c.agent.blobstore;
   if (c.agent.mbus.empty()) agent.erase("mbus");
-  nlohmann::json libvirt = {{"uri", c.libvirt.uri},
-                            {"storage_pool", c.libvirt.storage_pool},
-                            {"network", c.libvirt.network},
-                            {"domain_type", std::string(cpi::config::ToString(c.libvirt.domain_type))},
-                            {"console_log_dir", c.libvirt.console_log_dir},
-                            {"machine_type", c.libvirt.machine_type}};
+  nlohmann::json libvirt = {
+      {"uri", c.libvirt.uri},
+      {"storage_pool", c.libvirt.storage_pool},
+      {"network", c.libvirt.network},
+      {"domain_type", std::string(cpi::config::ToString(c.libvirt.domain_type))},
+      {"console_log_dir", c.libvirt.console_log_dir},
+      {"machine_type", c.libvirt.machine_type}};
   return {{"libvirt", libvirt},
           {"agent", agent},
           {"lock_dir", c.lock_dir},

@@ -25,11 +25,11 @@ namespace {
 }
 
 const std::set<std::string> kTypes = {
-    "Bosh::Clouds::CpiError",        "Bosh::Clouds::NotSupported",
-    "Bosh::Clouds::NotImplemented",  "Bosh::Clouds::CloudError",
-    "Bosh::Clouds::VMNotFound",      "Bosh::Clouds::NetworkNotFound",
-    "Bosh::Clouds::NoDiskSpace",     "Bosh::Clouds::DiskNotAttached",
-    "Bosh::Clouds::DiskNotFound",    "Bosh::Clouds::VMCreationFailed"};
+    "Bosh::Clouds::CpiError",       "Bosh::Clouds::NotSupported",
+    "Bosh::Clouds::NotImplemented", "Bosh::Clouds::CloudError",
+    "Bosh::Clouds::VMNotFound",     "Bosh::Clouds::NetworkNotFound",
+    "Bosh::Clouds::NoDiskSpace",    "Bosh::Clouds::DiskNotAttached",
+    "Bosh::Clouds::DiskNotFound",   "Bosh::Clouds::VMCreationFailed"};
 
 }  // namespace
 

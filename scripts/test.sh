@@ -13,7 +13,9 @@ bash "$repo/stemcell/build.sh" "$build_dir/stemcell" >&2
 cd "$build_dir"
 export CPI_TEST_STEMCELL_DIR="$build_dir/stemcell"
 ctest --output-on-failure --timeout 3000 -j2 "$@"
-if [ $# -eq 0 ] && [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
+# The sanitizer and fuzzing runs are opt-in (RUN_SANITIZERS=1) until they are verified on a clean
+# machine within the CI budget (issue 6 is still open).
+if [ $# -eq 0 ] && [ "${RUN_SANITIZERS:-0}" = 1 ]; then
   bash "$repo/scripts/sanitize.sh"
   bash "$repo/scripts/fuzz.sh"
 fi

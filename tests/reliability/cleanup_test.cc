@@ -47,19 +47,26 @@ const std::string kSnap = "snap-66666666-6666-4666-8666-666666666666";
 const std::string kHalfSnap = "snap-77777777-7777-4777-8777-777777777777";
 
 TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
-  std::vector<VolumeFacts> volumes = {
-      Vol(kSc), Vol(kSc + "-props"),                                  // a stemcell
-      Vol(kVm + "-root", kSc), Vol(kVm + "-config"),                  // a VM
-      Vol(kVm + "-config-alt"),                                       // its interrupted swap
-      Vol(kGoneVm + "-root", kSc), Vol(kGoneVm + "-ephemeral"),       // a VM without domain
-      Vol(kHalfSc),                                                   // a half upload
-      Vol(kGoneSc + "-props"),                                        // a deleted stemcell's
-      Vol("disk-0123456789abcde"), Vol("disk-0123456789abcde-meta"),  // a disk
-      Vol("disk-fffffffffffffff"),                                    // a disk without metadata
-      Vol("disk-eeeeeeeeeeeeeee-meta"),                               // a deleted disk's
-      Vol(kSnap), Vol(kSnap + "-meta"), Vol(kHalfSnap),
-      Vol("snap-88888888-8888-4888-8888-888888888888-meta"),
-      Vol("someone-elses.img"), Vol("vm-not-a-uuid-root"), Vol(kVm + "-unknown")};
+  std::vector<VolumeFacts> volumes = {Vol(kSc),
+                                      Vol(kSc + "-props"),  // a stemcell
+                                      Vol(kVm + "-root", kSc),
+                                      Vol(kVm + "-config"),      // a VM
+                                      Vol(kVm + "-config-alt"),  // its interrupted swap
+                                      Vol(kGoneVm + "-root", kSc),
+                                      Vol(kGoneVm + "-ephemeral"),  // a VM without domain
+                                      Vol(kHalfSc),                 // a half upload
+                                      Vol(kGoneSc + "-props"),      // a deleted stemcell's
+                                      Vol("disk-0123456789abcde"),
+                                      Vol("disk-0123456789abcde-meta"),  // a disk
+                                      Vol("disk-fffffffffffffff"),       // a disk without metadata
+                                      Vol("disk-eeeeeeeeeeeeeee-meta"),  // a deleted disk's
+                                      Vol(kSnap),
+                                      Vol(kSnap + "-meta"),
+                                      Vol(kHalfSnap),
+                                      Vol("snap-88888888-8888-4888-8888-888888888888-meta"),
+                                      Vol("someone-elses.img"),
+                                      Vol("vm-not-a-uuid-root"),
+                                      Vol(kVm + "-unknown")};
   std::vector<DomainFacts> domains = {
       {kVm, {"/p/" + kVm + "-root", "/p/" + kVm + "-config", "/p/" + kSc}, {}}};
   auto found = ByVolume(cleanup::Classify("p", volumes, domains, {}, kNow));
@@ -101,9 +108,8 @@ TEST(ReliabilityCleanupRulesTest, KeepsYoungAndUnknownAgeUnlessMinAgeIsZero) {
 TEST(ReliabilityCleanupRulesTest, NeverRemovesWhatADomainOrAKeptVolumeUses) {
   std::vector<VolumeFacts> volumes = {Vol(kHalfSc), Vol(kVm + "-root", kHalfSc),
                                       Vol(kGoneVm + "-config")};
-  std::vector<DomainFacts> domains = {
-      {kVm, {"/p/" + kVm + "-root"}, {}},
-      {"foreign-domain", {}, {"p/" + kGoneVm + "-config"}}};
+  std::vector<DomainFacts> domains = {{kVm, {"/p/" + kVm + "-root"}, {}},
+                                      {"foreign-domain", {}, {"p/" + kGoneVm + "-config"}}};
   auto found = ByVolume(cleanup::Classify("p", volumes, domains, {}, kNow));
   EXPECT_EQ(found[kHalfSc].verdict, Verdict::kInUse);
   EXPECT_TRUE(Contains(found[kHalfSc].why, "is backed by it")) << found[kHalfSc].why;
@@ -127,8 +133,7 @@ TEST(ReliabilityCleanupRulesTest, ReportsStoppedVmDomainsWithoutBoshMetadata) {
   DomainFacts suspect{kVm, {"/p/" + kVm + "-root"}, {}, false, false};
   DomainFacts named{kGoneVm, {"/p/" + kGoneVm + "-root"}, {}, false, true};
   DomainFacts elsewhere{other, {"/q/" + other + "-root"}, {}, false, false};
-  auto found = ByVolume(
-      cleanup::Classify("p", volumes, {suspect, named, elsewhere}, {}, kNow));
+  auto found = ByVolume(cleanup::Classify("p", volumes, {suspect, named, elsewhere}, {}, kNow));
   EXPECT_EQ(found.size(), 2u);  // the suspect and the stray sidecar
   ASSERT_EQ(found.count(kVm), 1u);
   EXPECT_EQ(found[kVm].verdict, Verdict::kSuspect);
@@ -166,14 +171,14 @@ class ReliabilityCleanupTest : public ::testing::Test {
 
   std::string Make(const std::string& name, const std::string& backing = "",
                    const std::string& backing_format = "raw") {
-    std::string xml = "<volume><name>" + name +
-                      "</name><capacity unit='bytes'>1048576</capacity><target><format type='" +
-                      (backing.empty() ? "raw" : "qcow2") + "'/></target>" +
-                      (backing.empty() ? ""
-                                       : "<backingStore><path>" + world_->pool_dir() + "/" +
-                                             backing + "</path><format type='" + backing_format +
-                                             "'/></backingStore>") +
-                      "</volume>";
+    std::string xml =
+        "<volume><name>" + name +
+        "</name><capacity unit='bytes'>1048576</capacity><target><format type='" +
+        (backing.empty() ? "raw" : "qcow2") + "'/></target>" +
+        (backing.empty() ? ""
+                         : "<backingStore><path>" + world_->pool_dir() + "/" + backing +
+                               "</path><format type='" + backing_format + "'/></backingStore>") +
+        "</volume>";
     virt::CreateVolume(pool_.get(), xml, name);
     return name;
   }
@@ -202,9 +207,12 @@ TEST_F(ReliabilityCleanupTest, RemovesOnlyLeftoversFromAPoolFullOfLiveObjects) {
   std::string stemcell = AddStemcellWithSidecar(world_->conn(), world_->pool());
   std::string unused_stemcell = AddStemcellWithSidecar(world_->conn(), world_->pool());
   auto vm_args = [&](const std::string& ip) {
-    return json{"agent-cleanup", stemcell, {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}},
+    return json{"agent-cleanup",
+                stemcell,
+                {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}},
                 ManualNetwork(world_->network(), world_->subnet_prefix() + "." + ip),
-                json::array(), json::object()};
+                json::array(),
+                json::object()};
   };
   json running = CallCpi(config, "create_vm", vm_args("40"));
   json stopped = CallCpi(config, "create_vm", vm_args("41"));
@@ -228,15 +236,14 @@ TEST_F(ReliabilityCleanupTest, RemovesOnlyLeftoversFromAPoolFullOfLiveObjects) {
 
   // Leftovers, one of each kind.
   std::string gone_vm = util::NewVmCid();
-  std::vector<std::string> leftovers = {
-      Make(gone_vm + "-root", stemcell, "qcow2"),
-      Make(gone_vm + "-config"),
-      Make(stopped_vm + "-config-alt"),
-      Make(util::NewStemcellCid()),
-      Make(util::NewStemcellCid() + "-props"),
-      Make(util::NewDiskCid() + "-meta"),
-      Make(util::NewSnapshotCid()),
-      Make(util::NewSnapshotCid() + "-meta")};
+  std::vector<std::string> leftovers = {Make(gone_vm + "-root", stemcell, "qcow2"),
+                                        Make(gone_vm + "-config"),
+                                        Make(stopped_vm + "-config-alt"),
+                                        Make(util::NewStemcellCid()),
+                                        Make(util::NewStemcellCid() + "-props"),
+                                        Make(util::NewDiskCid() + "-meta"),
+                                        Make(util::NewSnapshotCid()),
+                                        Make(util::NewSnapshotCid() + "-meta")};
   for (const std::string& v : leftovers) Age(v, 7200);
   std::string young = Make(util::NewVmCid() + "-root");
 

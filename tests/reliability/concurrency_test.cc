@@ -29,9 +29,12 @@ class ReliabilityConcurrencyTest : public ::testing::Test {
   }
 
   json VmArgs(int n) {
-    return {"agent-cc-" + std::to_string(n), stemcell_, {{"memory", 128}},
+    return {"agent-cc-" + std::to_string(n),
+            stemcell_,
+            {{"memory", 128}},
             ManualNetwork(world_->network(), world_->subnet_prefix() + "." + std::to_string(n)),
-            json::array(), json::object()};
+            json::array(),
+            json::object()};
   }
   std::string Vm(int n) {
     json r = CallCpi(world_->config_path(), "create_vm", VmArgs(n));
@@ -97,9 +100,11 @@ TEST_F(ReliabilityConcurrencyTest, SixteenProcessesMixedOnSharedVmsAndStemcell) 
         ASSERT_TRUE(r["result"].is_array());
         new_vms.push_back(r["result"][0]);
       }
-      if (calls[i].method == "create_disk" && r["error"].is_null()) new_disks.push_back(r["result"]);
+      if (calls[i].method == "create_disk" && r["error"].is_null())
+        new_disks.push_back(r["result"]);
       if (calls[i].method == "attach_disk" && r["error"].is_null()) {
-        EXPECT_EQ(r["result"]["path"], "/dev/disk/by-id/virtio-" + calls[i].arguments[1].get<std::string>());
+        EXPECT_EQ(r["result"]["path"],
+                  "/dev/disk/by-id/virtio-" + calls[i].arguments[1].get<std::string>());
       }
     }
     // Unique CIDs.
@@ -137,8 +142,10 @@ TEST_F(ReliabilityConcurrencyTest, SixteenProcessesMixedOnSharedVmsAndStemcell) 
     for (const json& r : RunConcurrently(teardown)) EXPECT_TRUE(r["error"].is_null()) << r.dump();
     std::vector<Call> disk_teardown;
     for (const std::string& disk : disks) disk_teardown.push_back({"delete_disk", {disk}, config});
-    for (const std::string& disk : new_disks) disk_teardown.push_back({"delete_disk", {disk}, config});
-    for (const json& r : RunConcurrently(disk_teardown)) EXPECT_TRUE(r["error"].is_null()) << r.dump();
+    for (const std::string& disk : new_disks)
+      disk_teardown.push_back({"delete_disk", {disk}, config});
+    for (const json& r : RunConcurrently(disk_teardown))
+      EXPECT_TRUE(r["error"].is_null()) << r.dump();
     std::vector<std::string> left = world_->Volumes();
     EXPECT_EQ(left.size(), 2u) << "only the stemcell and its sidecar";
   }
@@ -150,7 +157,8 @@ TEST_F(ReliabilityConcurrencyTest, ConcurrentCreateVmAllocatesDistinctMacs) {
   const std::string config = world_->config_path();
   std::vector<Call> calls;
   for (int i = 0; i < 12; ++i) {
-    json networks = ManualNetwork(world_->network(), world_->subnet_prefix() + "." + std::to_string(150 + i));
+    json networks =
+        ManualNetwork(world_->network(), world_->subnet_prefix() + "." + std::to_string(150 + i));
     json second = networks["default"];
     second.erase("default");
     second["ip"] = world_->subnet_prefix() + "." + std::to_string(170 + i);
@@ -158,8 +166,12 @@ TEST_F(ReliabilityConcurrencyTest, ConcurrentCreateVmAllocatesDistinctMacs) {
     networks["third"] = second;
     networks["third"]["ip"] = world_->subnet_prefix() + "." + std::to_string(190 + i);
     calls.push_back({"create_vm",
-                     {"agent-macs-" + std::to_string(i), stemcell_, {{"memory", 128}}, networks,
-                      json::array(), json::object()},
+                     {"agent-macs-" + std::to_string(i),
+                      stemcell_,
+                      {{"memory", 128}},
+                      networks,
+                      json::array(),
+                      json::object()},
                      config});
   }
   std::vector<json> answers = RunConcurrently(calls);

@@ -38,9 +38,12 @@ class ReliabilityCrashTest : public ::testing::Test {
   static std::vector<std::string> Volumes() { return Sorted(world_->Volumes()); }
 
   json CreateVmArgs(const std::string& ip_suffix = "20") {
-    return {"agent-crash", stemcell_, {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}},
+    return {"agent-crash",
+            stemcell_,
+            {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}},
             ManualNetwork(world_->network(), world_->subnet_prefix() + "." + ip_suffix),
-            json::array(), {{"bosh", {{"password", "x"}}}}};
+            json::array(),
+            {{"bosh", {{"password", "x"}}}}};
   }
 
   std::string NewVm(const std::string& ip_suffix = "30") {
@@ -58,8 +61,10 @@ class ReliabilityCrashTest : public ::testing::Test {
   // How often a persistent disk is in each definition of the domain.
   std::pair<int, int> Attached(const std::string& vm, const std::string& disk) {
     int config = 0, live = 0;
-    for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, true)) config += serial == disk;
-    for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, false)) live += serial == disk;
+    for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, true))
+      config += serial == disk;
+    for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, false))
+      live += serial == disk;
     return {config, live};
   }
 
@@ -151,8 +156,8 @@ TEST_F(ReliabilityCrashTest, KilledCreateStemcellLeavesAHalfUploadThatCleanupRem
   std::string dir = "/tmp/" + world_->pool() + "-img";
   fs::create_directories(dir);
   // 96 MiB of random data: the upload takes long enough to be caught in the middle.
-  Sh("head -c 100663296 /dev/urandom > " + dir + "/root.img && tar cf " + dir + "/image -C " +
-     dir + " root.img && rm " + dir + "/root.img");
+  Sh("head -c 100663296 /dev/urandom > " + dir + "/root.img && tar cf " + dir + "/image -C " + dir +
+     " root.img && rm " + dir + "/root.img");
   json props = {{"disk_format", "raw"}, {"disk", 96}};
   std::vector<std::string> before = Volumes();
 
@@ -163,8 +168,8 @@ TEST_F(ReliabilityCrashTest, KilledCreateStemcellLeavesAHalfUploadThatCleanupRem
       /*on_write=*/true);
   ASSERT_TRUE(writing.has_value()) << p->Response().dump();
   // Well into the upload, not still creating the volume.
-  EXPECT_TRUE(WaitForAllocated(world_->pool_dir() + "/" + *writing, 16u << 20,
-                               std::chrono::seconds(30)));
+  EXPECT_TRUE(
+      WaitForAllocated(world_->pool_dir() + "/" + *writing, 16u << 20, std::chrono::seconds(30)));
   p->Signal(SIGKILL);
   ASSERT_EQ(p->Wait().exit_code, 128 + SIGKILL) << "the upload finished before the kill";
   std::string half = *writing;
@@ -182,7 +187,8 @@ TEST_F(ReliabilityCrashTest, KilledCreateStemcellLeavesAHalfUploadThatCleanupRem
   ASSERT_TRUE(again["error"].is_null()) << again.dump();
   std::string cid = again["result"];
   // A complete stemcell is never a cleanup candidate.
-  EXPECT_FALSE(Contains(RunCleanup(world_->config_path(), {"--dry-run", "--min-age", "0"}).out, cid));
+  EXPECT_FALSE(
+      Contains(RunCleanup(world_->config_path(), {"--dry-run", "--min-age", "0"}).out, cid));
   EXPECT_TRUE(CallCpi(world_->config_path(), "delete_stemcell", {cid})["error"].is_null());
   fs::remove_all(dir);
 }
@@ -230,8 +236,7 @@ TEST_F(ReliabilityCrashTest, KilledDetachDiskIsFinishedByTheRetry) {
     p->Signal(SIGKILL);
     p->Wait();
     json retry = CallCpi(world_->config_path(), "detach_disk", {vm, disk});
-    EXPECT_TRUE(retry["error"].is_null() ||
-                ErrorType(retry) == "Bosh::Clouds::DiskNotAttached")
+    EXPECT_TRUE(retry["error"].is_null() || ErrorType(retry) == "Bosh::Clouds::DiskNotAttached")
         << retry.dump();
     EXPECT_EQ(Attached(vm, disk), std::make_pair(0, 0));
     EXPECT_TRUE(CallCpi(world_->config_path(), "delete_disk", {disk})["error"].is_null());

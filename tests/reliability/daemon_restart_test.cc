@@ -48,8 +48,12 @@ class ReliabilityDaemonRestartTest : public ::testing::Test {
     return CallCpi(world_->config_path(), method, args);
   }
   json VmArgs(const std::string& ip = "10.9.0.10") {
-    return {"agent-restart", stemcell_, {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}},
-            ManualNetwork(world_->network(), ip), json::array(), json::object()};
+    return {"agent-restart",
+            stemcell_,
+            {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}},
+            ManualNetwork(world_->network(), ip),
+            json::array(),
+            json::object()};
   }
   std::string NewVm() {
     json r = Call("create_vm", VmArgs());
@@ -197,8 +201,8 @@ TEST_F(ReliabilityDaemonRestartTest, DaemonLostMidCreateVm) {
 TEST_F(ReliabilityDaemonRestartTest, DaemonLostMidCreateStemcell) {
   std::string dir = world_->scratch() + "/img";
   fs::create_directories(dir);
-  Sh("head -c 100663296 /dev/urandom > " + dir + "/root.img && tar cf " + dir + "/image -C " +
-     dir + " root.img && rm " + dir + "/root.img");
+  Sh("head -c 100663296 /dev/urandom > " + dir + "/root.img && tar cf " + dir + "/image -C " + dir +
+     " root.img && rm " + dir + "/root.img");
   json props = {{"disk_format", "raw"}, {"disk", 96}};
   std::vector<std::string> before = world_->Volumes();
 
@@ -209,8 +213,8 @@ TEST_F(ReliabilityDaemonRestartTest, DaemonLostMidCreateStemcell) {
       /*on_write=*/true);
   ASSERT_TRUE(writing.has_value());
   // Well into the upload (the stream, not the volume's creation), then the daemon dies.
-  ASSERT_TRUE(WaitForAllocated(world_->pool_dir() + "/" + *writing, 16u << 20,
-                               std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      WaitForAllocated(world_->pool_dir() + "/" + *writing, 16u << 20, std::chrono::seconds(30)));
   daemon_->Stop(SIGKILL);
   json r = p->Response();
   ExpectRetryable(r, "Bosh::Clouds::CloudError");

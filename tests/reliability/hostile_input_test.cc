@@ -45,10 +45,9 @@ std::vector<std::string> Hostile() {
 std::string Structure(const std::string& xml) {
   xml::Document doc = xml::Document::Parse(xml, "domain");
   std::string out;
-  for (const char* path :
-       {"count(/domain/devices/*)", "count(/domain/devices//*)", "count(/domain/devices/disk)",
-        "count(/domain/devices/interface)", "count(//source)", "count(/domain/*)",
-        "count(/domain/metadata/*)"}) {
+  for (const char* path : {"count(/domain/devices/*)", "count(/domain/devices//*)",
+                           "count(/domain/devices/disk)", "count(/domain/devices/interface)",
+                           "count(//source)", "count(/domain/*)", "count(/domain/metadata/*)"}) {
     out += std::string(path) + "=" + std::to_string(doc.Number(path)) + " ";
   }
   for (const std::string& s : doc.Strings("//source/@file | //source/@network")) out += s + " ";
@@ -70,8 +69,9 @@ class ReliabilityHostileInputTest : public ::testing::Test {
     return CallCpi(world_->config_path(), method, args, 2, err);
   }
   json VmArgs(const std::string& agent_id, const json& env = json::object()) {
-    return {agent_id, stemcell_, {{"memory", 128}},
-            ManualNetwork(world_->network(), world_->subnet_prefix() + ".60"), json::array(), env};
+    return {agent_id,          stemcell_,
+            {{"memory", 128}}, ManualNetwork(world_->network(), world_->subnet_prefix() + ".60"),
+            json::array(),     env};
   }
   std::string DomainXml(const std::string& vm) {
     auto dom = world_->conn().FindDomain(vm);
@@ -152,7 +152,8 @@ TEST_F(ReliabilityHostileInputTest, MetadataIsStoredVerbatimAndNeverChangesTheDo
   json last = {{"name", "ok"}};
   ASSERT_TRUE(Call("set_vm_metadata", {vm, last})["error"].is_null());
   std::string before = DomainXml(vm);
-  for (const std::string& bad : {std::string("a\0b", 3), std::string("\x01"), std::string("\x1b[31m")}) {
+  for (const std::string& bad :
+       {std::string("a\0b", 3), std::string("\x01"), std::string("\x1b[31m")}) {
     json r = Call("set_vm_metadata", {vm, {{"name", bad}}});
     EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
     json k = Call("set_vm_metadata", {vm, {{bad, "v"}}});
@@ -180,9 +181,9 @@ TEST_F(ReliabilityHostileInputTest, DiskMetadataRoundTripsAndOversizeIsRefused) 
 // the CPI's own names, no error but the contract's.
 TEST_F(ReliabilityHostileInputTest, HostileCidsNeverReachAPath) {
   std::string evil = "/tmp/cpirel-evil-" + world_->pool();
-  std::vector<std::string> cids = {"../../../.." + evil, "vm-../../../.." + evil,
+  std::vector<std::string> cids = {"../../../.." + evil,      "vm-../../../.." + evil,
                                    "disk-../../../.." + evil, "sc-../../.." + evil,
-                                   "snap-../../.." + evil, std::string("vm-\0x", 5)};
+                                   "snap-../../.." + evil,    std::string("vm-\0x", 5)};
   std::string disk = Call("create_disk", {16, json::object(), nullptr})["result"];
   json created = Call("create_vm", VmArgs("agent-cids"));
   ASSERT_TRUE(created["error"].is_null()) << created.dump();
@@ -191,14 +192,18 @@ TEST_F(ReliabilityHostileInputTest, HostileCidsNeverReachAPath) {
   std::string structure = Structure(DomainXml(vm));
   for (const std::string& cid : cids) {
     SCOPED_TRACE("cid '" + cid + "'");
-    for (const auto& [method, args] : std::vector<std::pair<std::string, json>>{
-             {"attach_disk", {vm, cid}},       {"attach_disk", {cid, disk}},
-             {"detach_disk", {vm, cid}},       {"detach_disk", {cid, disk}},
-             {"set_disk_metadata", {cid, {{"a", "b"}}}},
-             {"snapshot_disk", {cid, json::object()}},
-             {"resize_disk", {cid, 32}},       {"get_disks", {cid}},
-             {"reboot_vm", {cid}},             {"set_vm_metadata", {cid, {{"a", "b"}}}},
-             {"create_vm", VmArgs("a", json::object())}}) {
+    for (const auto& [method, args] :
+         std::vector<std::pair<std::string, json>>{{"attach_disk", {vm, cid}},
+                                                   {"attach_disk", {cid, disk}},
+                                                   {"detach_disk", {vm, cid}},
+                                                   {"detach_disk", {cid, disk}},
+                                                   {"set_disk_metadata", {cid, {{"a", "b"}}}},
+                                                   {"snapshot_disk", {cid, json::object()}},
+                                                   {"resize_disk", {cid, 32}},
+                                                   {"get_disks", {cid}},
+                                                   {"reboot_vm", {cid}},
+                                                   {"set_vm_metadata", {cid, {{"a", "b"}}}},
+                                                   {"create_vm", VmArgs("a", json::object())}}) {
       json a = args;
       if (method == "create_vm") a[1] = cid;  // as the stemcell
       json r = Call(method, a);
@@ -238,8 +243,8 @@ TEST_F(ReliabilityHostileInputTest, CreateVmKeepsHostileAgentIdAndEnvVerbatimOrR
   EXPECT_EQ(doc.Number("count(/domain/devices/disk)"), 2);  // root + config drive
   EXPECT_EQ(doc.Number("count(/domain/devices/interface)"), 1);
   auto dom = world_->conn().FindDomain(vm);
-  xml::Document own = xml::Document::Parse(
-      *virt::GetDomainMetadata(dom->get(), vm::kVmNamespace, vm), "record");
+  xml::Document own =
+      xml::Document::Parse(*virt::GetDomainMetadata(dom->get(), vm::kVmNamespace, vm), "record");
   EXPECT_EQ(own.String("/*/*[local-name()='agent_id']"), agent_id);
   EXPECT_TRUE(Call("delete_vm", {vm})["error"].is_null());
 

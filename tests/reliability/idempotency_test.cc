@@ -25,9 +25,12 @@ class ReliabilityIdempotencyTest : public ::testing::Test {
     return CallCpi(world_->config_path(), method, args);
   }
   std::string Vm() {
-    json r = Call("create_vm", {"agent-id", stemcell_, {{"memory", 128}},
+    json r = Call("create_vm", {"agent-id",
+                                stemcell_,
+                                {{"memory", 128}},
                                 ManualNetwork(world_->network(), world_->subnet_prefix() + ".50"),
-                                json::array(), json::object()});
+                                json::array(),
+                                json::object()});
     EXPECT_TRUE(r["error"].is_null()) << r.dump();
     return r["result"][0];
   }
@@ -46,11 +49,17 @@ std::string ReliabilityIdempotencyTest::stemcell_;
 
 // Unknown, malformed and hostile CIDs: has_* say false, deletes succeed (or DiskNotFound), and
 // nothing is touched.
-const char* const kUnknownCids[] = {
-    "vm-00000000-0000-4000-8000-000000000000", "disk-000000000000000",
-    "sc-00000000-0000-4000-8000-000000000000", "snap-00000000-0000-4000-8000-000000000000",
-    "", "x", "../../../etc/passwd", "vm-../../etc", "disk-../../../tmp/x", "default",
-    "vm-00000000-0000-4000-8000-000000000000-root"};
+const char* const kUnknownCids[] = {"vm-00000000-0000-4000-8000-000000000000",
+                                    "disk-000000000000000",
+                                    "sc-00000000-0000-4000-8000-000000000000",
+                                    "snap-00000000-0000-4000-8000-000000000000",
+                                    "",
+                                    "x",
+                                    "../../../etc/passwd",
+                                    "vm-../../etc",
+                                    "disk-../../../tmp/x",
+                                    "default",
+                                    "vm-00000000-0000-4000-8000-000000000000-root"};
 
 TEST_F(ReliabilityIdempotencyTest, HasAndDeleteOfUnknownCids) {
   std::vector<std::string> before = Volumes();
@@ -80,7 +89,8 @@ TEST_F(ReliabilityIdempotencyTest, EveryDeleteAndDetachTwiceAttachTwice) {
   ASSERT_TRUE(first["error"].is_null()) << first.dump();
   EXPECT_EQ(second, first);
   int devices = 0;
-  for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, true)) devices += serial == disk;
+  for (const auto& [target, serial] : DiskTargets(world_->conn(), vm, true))
+    devices += serial == disk;
   EXPECT_EQ(devices, 1);
   EXPECT_EQ(Call("get_disks", {vm})["result"], json::array({disk}));
 

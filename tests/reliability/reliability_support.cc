@@ -531,8 +531,9 @@ PoolWatcher::~PoolWatcher() {
   if (fd_ >= 0) close(fd_);
 }
 
-std::optional<std::string> PoolWatcher::WaitFor(const std::function<bool(const std::string&)>& match,
-                                                std::chrono::milliseconds timeout, bool on_write) {
+std::optional<std::string> PoolWatcher::WaitFor(
+    const std::function<bool(const std::string&)>& match, std::chrono::milliseconds timeout,
+    bool on_write) {
   Clock::time_point deadline = Clock::now() + timeout;
   alignas(inotify_event) char buf[16384];
   for (;;) {

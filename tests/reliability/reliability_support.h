@@ -84,7 +84,7 @@ void WriteConfig(const std::string& path, const std::string& uri, const std::str
 // /var/lib/libvirt/images are shared with the host (not overlaid).
 class PrivateLibvirtd {
  public:
-  PrivateLibvirtd();  // starts it; throws std::runtime_error when it does not answer
+  PrivateLibvirtd();   // starts it; throws std::runtime_error when it does not answer
   ~PrivateLibvirtd();  // destroys every domain it runs, stops both daemons, drops the namespace
 
   const std::string& uri() const { return uri_; }

@@ -139,8 +139,9 @@ TEST_F(ReliabilityRollbackTest, CreateVmWithMissingStemcell) {
 }
 
 TEST_F(ReliabilityRollbackTest, CreateVmWithMissingLibvirtNetwork) {
-  ExpectFailsCleanly([&] { return CreateVm(world_->config_path(), stemcell_, Networks("nonet-x")); },
-                     "Bosh::Clouds::VMCreationFailed", false, "nonet-x");
+  ExpectFailsCleanly(
+      [&] { return CreateVm(world_->config_path(), stemcell_, Networks("nonet-x")); },
+      "Bosh::Clouds::VMCreationFailed", false, "nonet-x");
 }
 
 TEST_F(ReliabilityRollbackTest, CreateVmWithInvalidDomainTemplate) {
@@ -199,8 +200,8 @@ TEST_F(ReliabilityRollbackTest, CreateVmWithInactivePoolIsRetryable) {
   std::string name = world_->pool() + "-off";
   std::string dir = "/var/lib/libvirt/images/" + name;
   fs::create_directories(dir);
-  std::string xml = "<pool type='dir'><name>" + name + "</name><target><path>" + dir +
-                    "</path></target></pool>";
+  std::string xml =
+      "<pool type='dir'><name>" + name + "</name><target><path>" + dir + "</path></target></pool>";
   virStoragePoolPtr pool = virStoragePoolDefineXML(world_->conn().get(), xml.c_str(), 0);
   ASSERT_NE(pool, nullptr);
   std::string config = Config({{"libvirt", {{"storage_pool", name}}}});
@@ -218,8 +219,11 @@ TEST_F(ReliabilityRollbackTest, NoDaemonAtTheUriIsRetryable) {
       Config({{"libvirt", {{"uri", "qemu+unix:///system?socket=/tmp/cpirel-no-such.sock"}}}});
   ExpectFailsCleanly([&] { return CreateVm(config, stemcell_, Networks()); },
                      "Bosh::Clouds::VMCreationFailed", true, "Connecting to libvirt");
-  ExpectFailsCleanly([&] { return CallCpi(config, "create_disk", {64, json::object(), nullptr}); },
-                     "Bosh::Clouds::CloudError", true, "Connecting to libvirt");
+  ExpectFailsCleanly(
+      [&] {
+        return CallCpi(config, "create_disk", {64, json::object(), nullptr});
+      },
+      "Bosh::Clouds::CloudError", true, "Connecting to libvirt");
   // has_vm must not answer false (the Director would recreate a healthy VM).
   ExpectFailsCleanly(
       [&] { return CallCpi(config, "has_vm", {"vm-00000000-0000-4000-8000-000000000000"}); },
@@ -281,7 +285,8 @@ TEST_F(ReliabilityRollbackTest, CreateVmOnAFullPoolFailsAtEveryStepAndLeavesNoth
   full.LeaveFree(8u << 20);
   json again = CreateVm(full.config_path(), stemcell, Networks(), props, env);
   EXPECT_TRUE(again["error"].is_null()) << again.dump();
-  if (again["error"].is_null()) CallCpi(full.config_path(), "delete_vm", json::array({again["result"][0]}));
+  if (again["error"].is_null())
+    CallCpi(full.config_path(), "delete_vm", json::array({again["result"][0]}));
 }
 
 TEST_F(ReliabilityRollbackTest, CreateDiskAndSnapshotOnAFullPool) {
@@ -310,7 +315,8 @@ TEST_F(ReliabilityRollbackTest, CreateDiskAndSnapshotOnAFullPool) {
   EXPECT_EQ(state(), before);
 
   full.LeaveFree(8u << 20);
-  EXPECT_TRUE(CallCpi(full.config_path(), "set_disk_metadata", {cid, {{"director", "d"}}})["error"].is_null());
+  EXPECT_TRUE(CallCpi(full.config_path(), "set_disk_metadata", {cid, {{"director", "d"}}})["error"]
+                  .is_null());
   EXPECT_TRUE(CallCpi(full.config_path(), "delete_disk", {cid})["error"].is_null());
 }
 
@@ -319,11 +325,13 @@ TEST_F(ReliabilityRollbackTest, CreateStemcellFailuresLeaveNothing) {
   scratch_.push_back(dir);
   fs::create_directories(dir);
   // 6 MiB of random data (incompressible: a cut lands mid-stream).
-  Sh("head -c 6291456 /dev/urandom > " + dir + "/root.img && tar czf " + dir + "/image -C " +
-     dir + " root.img && head -c 3000000 " + dir + "/image > " + dir + "/truncated");
+  Sh("head -c 6291456 /dev/urandom > " + dir + "/root.img && tar czf " + dir + "/image -C " + dir +
+     " root.img && head -c 3000000 " + dir + "/image > " + dir + "/truncated");
   json props = {{"disk_format", "raw"}, {"disk", 6}};
   ExpectFailsCleanly(
-      [&] { return CallCpi(world_->config_path(), "create_stemcell", {dir + "/truncated", props}); },
+      [&] {
+        return CallCpi(world_->config_path(), "create_stemcell", {dir + "/truncated", props});
+      },
       "Bosh::Clouds::CloudError", false, "truncated");
   ExpectFailsCleanly(
       [&] {
@@ -352,9 +360,12 @@ TEST_F(ReliabilityRollbackTest, AttachDiskFailuresChangeNeitherDefinition) {
                         {{"memory", 128}});
   ASSERT_TRUE(other["error"].is_null()) << other.dump();
   std::string other_cid = other["result"][0];
-  std::string disk = CallCpi(world_->config_path(), "create_disk", {16, json::object(), vm_cid})["result"];
-  std::string in_use = CallCpi(world_->config_path(), "create_disk", {16, json::object(), vm_cid})["result"];
-  ASSERT_TRUE(CallCpi(world_->config_path(), "attach_disk", {other_cid, in_use})["error"].is_null());
+  std::string disk =
+      CallCpi(world_->config_path(), "create_disk", {16, json::object(), vm_cid})["result"];
+  std::string in_use =
+      CallCpi(world_->config_path(), "create_disk", {16, json::object(), vm_cid})["result"];
+  ASSERT_TRUE(
+      CallCpi(world_->config_path(), "attach_disk", {other_cid, in_use})["error"].is_null());
 
   auto definitions = [&] {
     return std::pair{DiskTargets(world_->conn(), vm_cid, true),
@@ -362,13 +373,21 @@ TEST_F(ReliabilityRollbackTest, AttachDiskFailuresChangeNeitherDefinition) {
   };
   auto before = definitions();
   const std::string missing_vm = "vm-00000000-0000-4000-8000-000000000000";
-  ExpectFailsCleanly([&] { return CallCpi(world_->config_path(), "attach_disk", {missing_vm, disk}); },
-                     "Bosh::Clouds::CloudError", false, "not found");
   ExpectFailsCleanly(
-      [&] { return CallCpi(world_->config_path(), "attach_disk", {vm_cid, "disk-000000000000000"}); },
+      [&] {
+        return CallCpi(world_->config_path(), "attach_disk", {missing_vm, disk});
+      },
       "Bosh::Clouds::CloudError", false, "not found");
-  ExpectFailsCleanly([&] { return CallCpi(world_->config_path(), "attach_disk", {vm_cid, in_use}); },
-                     "Bosh::Clouds::CloudError", false, other_cid);
+  ExpectFailsCleanly(
+      [&] {
+        return CallCpi(world_->config_path(), "attach_disk", {vm_cid, "disk-000000000000000"});
+      },
+      "Bosh::Clouds::CloudError", false, "not found");
+  ExpectFailsCleanly(
+      [&] {
+        return CallCpi(world_->config_path(), "attach_disk", {vm_cid, in_use});
+      },
+      "Bosh::Clouds::CloudError", false, other_cid);
   // The volume's file vanished behind libvirt's back: QEMU refuses the hot-plug.
   ASSERT_EQ(unlink((world_->pool_dir() + "/" + disk).c_str()), 0);
   json r = CallCpi(world_->config_path(), "attach_disk", {vm_cid, disk});

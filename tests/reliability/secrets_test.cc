@@ -31,8 +31,8 @@ class ReliabilitySecretsTest : public ::testing::Test {
     config_ = "/tmp/" + world_->pool() + "-secret.json";
     json config = json::parse(world_->ConfigJson());
     config["agent"]["mbus"] = "nats://nats:" + marker_ + "-MBUS@10.0.0.6:4222";
-    config["agent"]["blobstore"] = {{"provider", "dav"},
-                                    {"options", {{"user", "agent"}, {"password", marker_ + "-BLOB"}}}};
+    config["agent"]["blobstore"] = {
+        {"provider", "dav"}, {"options", {{"user", "agent"}, {"password", marker_ + "-BLOB"}}}};
     std::ofstream(config_) << config.dump();
   }
   static void TearDownTestSuite() {
@@ -42,26 +42,27 @@ class ReliabilitySecretsTest : public ::testing::Test {
   }
 
   static json Env() {
-    return {{"bosh",
-             {{"password", "$6$" + marker_ + "-PASSWORD"},
-              {"mbus",
-               {{"cert",
-                 {{"ca", "-----BEGIN CERTIFICATE-----\n" + marker_ + "-CA\n-----END CERTIFICATE-----"},
-                  {"certificate", marker_ + "-CERT"},
-                  {"private_key", "-----BEGIN RSA PRIVATE KEY-----\n" + marker_ +
-                                      "-KEY\n-----END RSA PRIVATE KEY-----"}}},
-                {"urls", {"nats://u:" + marker_ + "-URL@10.0.0.6:4222"}}}},
-              {"blobstores",
-               {{{"provider", "dav"}, {"options", {{"password", marker_ + "-ENVBLOB"}}}}}}}}};
+    return {
+        {"bosh",
+         {{"password", "$6$" + marker_ + "-PASSWORD"},
+          {"mbus",
+           {{"cert",
+             {{"ca", "-----BEGIN CERTIFICATE-----\n" + marker_ + "-CA\n-----END CERTIFICATE-----"},
+              {"certificate", marker_ + "-CERT"},
+              {"private_key", "-----BEGIN RSA PRIVATE KEY-----\n" + marker_ +
+                                  "-KEY\n-----END RSA PRIVATE KEY-----"}}},
+            {"urls", {"nats://u:" + marker_ + "-URL@10.0.0.6:4222"}}}},
+          {"blobstores",
+           {{{"provider", "dav"}, {"options", {{"password", marker_ + "-ENVBLOB"}}}}}}}}};
   }
 
   // One call at trace level; fails the test if the marker shows anywhere in what comes back.
   json Call(const std::string& method, const json& args, int stemcell_api = 3,
             const std::string& raw_request = "") {
-    std::string request = raw_request.empty() ? DirectorRequest(method, args, 2, stemcell_api)
-                                              : raw_request;
-    ProcessResult p = RunCpi(request, {"--config", config_},
-                             {{"BOSH_LIBVIRT_CPI_LOG_LEVEL", "trace"}});
+    std::string request =
+        raw_request.empty() ? DirectorRequest(method, args, 2, stemcell_api) : raw_request;
+    ProcessResult p =
+        RunCpi(request, {"--config", config_}, {{"BOSH_LIBVIRT_CPI_LOG_LEVEL", "trace"}});
     EXPECT_EQ(p.exit_code, 0) << method;
     EXPECT_FALSE(Contains(p.err, marker_)) << method << ": a secret on stderr";
     EXPECT_FALSE(Contains(p.out, marker_)) << method << ": a secret in the response";
@@ -75,7 +76,8 @@ class ReliabilitySecretsTest : public ::testing::Test {
   }
 
   json VmArgs(const std::string& stemcell, const json& networks, const json& env,
-              const json& cloud_properties = {{"memory", 128}, {"ephemeral_disk", {{"size", 16}}}}) {
+              const json& cloud_properties = {{"memory", 128},
+                                              {"ephemeral_disk", {{"size", 16}}}}) {
     return {"agent-secrets", stemcell, cloud_properties, networks, json::array(), env};
   }
   json Networks() { return ManualNetwork(world_->network(), world_->subnet_prefix() + ".70"); }
@@ -105,6 +107,7 @@ std::string ReliabilitySecretsTest::config_;
 int ReliabilitySecretsTest::calls_ = 0;
 
 TEST_F(ReliabilitySecretsTest, EveryMethodOnItsSuccessPath) {
+  calls_ = 0;
   json created = Call("create_vm", VmArgs(stemcell_, Networks(), Env()));
   ASSERT_TRUE(created["error"].is_null()) << created.dump();
   std::string vm = created["result"][0];
@@ -121,7 +124,8 @@ TEST_F(ReliabilitySecretsTest, EveryMethodOnItsSuccessPath) {
   EXPECT_FALSE(Contains(virt::DomainXml(dom->get(), vm, false), marker_));
 
   Call("info", json::array());
-  Call("calculate_vm_cloud_properties", {{{"cpu", 1}, {"ram", 512}, {"ephemeral_disk_size", 1024}}});
+  Call("calculate_vm_cloud_properties",
+       {{{"cpu", 1}, {"ram", 512}, {"ephemeral_disk_size", 1024}}});
   Call("set_vm_metadata", {vm, {{"name", "web/0"}, {"deployment", "d"}}});
   EXPECT_EQ(Call("has_vm", {vm})["result"], true);
   EXPECT_TRUE(Call("reboot_vm", {vm})["error"].is_null());
@@ -150,9 +154,11 @@ TEST_F(ReliabilitySecretsTest, EveryMethodOnItsSuccessPath) {
     EXPECT_FALSE(Contains(v, vm) || Contains(v, vm1)) << v;
   }
   ExpectNoSecretOnDisk();
+  RecordProperty("calls_checked", calls_);
 }
 
 TEST_F(ReliabilitySecretsTest, EveryFailurePath) {
+  calls_ = 0;
   std::vector<std::string> before = world_->Volumes();
   json networks = Networks();
   // Missing stemcell, missing network, bridge refused at start, definition refused, bad types.
