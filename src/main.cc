@@ -111,7 +111,7 @@ int Cleanup(int argc, char** argv) {
     }
     std::fflush(stdout);
     std::fprintf(stderr,
-                 "bosh-libvirt-cpi cleanup: pool '%s' on '%s': %d unreachable volume(s) %s, %d "
+                 "bosh-libvirt-cpi cleanup: pool '%s' on '%s': %d unreachable object(s) %s, %d "
                  "kept, %d failed (minimum age %llds)\n",
                  report.pool.c_str(), report.uri.c_str(), removable - failed,
                  options.dry_run ? "to remove (dry run)" : "removed", kept, failed,

@@ -12,6 +12,7 @@
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/virt/inventory.h"
 #include "bosh_libvirt_cpi/virt/storage.h"
@@ -163,8 +164,22 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
     facts.bosh_metadata =
         facts.bosh_metadata || doc.Number("count(/domain/metadata/*[namespace-uri()='" +
                                           std::string(vm::kBoshMetadataNamespace) + "'])") > 0;
+    std::string marker =
+        "/domain/metadata/*[namespace-uri()='" + std::string(vm::kCreatingNamespace) + "']";
+    if (!facts.creating_since && doc.Number("count(" + marker + ")") > 0) {
+      facts.creating_since = EpochSeconds(doc.String(marker + "/@since")).value_or(0);
+    }
   }
   return facts;
+}
+
+// Destroys and undefines the domain; false when it was gone already.
+bool RemoveDomain(host::Host& host, const std::string& name) {
+  std::optional<virt::DomainPtr> dom = host.conn().FindDomain(name);
+  if (!dom) return false;
+  virt::DestroyDomain(dom->get(), name);
+  virt::UndefineDomain(dom->get(), name);
+  return true;
 }
 
 }  // namespace
@@ -174,8 +189,29 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
                               int64_t now) {
   std::set<std::string> names;
   for (const VolumeFacts& v : volumes) names.insert(v.name);
+
+  // Domains of this pool a create_vm left before answering (they still carry its marker).
+  std::vector<Finding> domain_findings;
+  std::set<std::string> abandoned;  // those removed in this run: their volumes go with them
+  for (const DomainFacts& d : domains) {
+    if (!util::IsVmCid(d.name) || !d.creating_since || !names.count(d.name + "-root")) continue;
+    Finding f;
+    f.kind = Finding::Kind::kDomain;
+    f.volume = d.name;
+    f.what =
+        std::string("domain of an unfinished create_vm, ") + (d.running ? "running" : "shut off");
+    f.why = "create_vm never answered (killed, or its daemon was lost), so BOSH has no CID for it";
+    if (*d.creating_since > 0) f.age_seconds = now - *d.creating_since;
+    bool old_enough = options.min_age_seconds <= 0 ||
+                      (f.age_seconds && *f.age_seconds >= options.min_age_seconds);
+    f.verdict = old_enough ? Verdict::kRemove : Verdict::kTooYoung;
+    if (old_enough) abandoned.insert(d.name);
+    domain_findings.push_back(std::move(f));
+  }
   std::map<std::string, const DomainFacts*> by_name;
-  for (const DomainFacts& d : domains) by_name[d.name] = &d;
+  for (const DomainFacts& d : domains) {
+    if (!abandoned.count(d.name)) by_name[d.name] = &d;
+  }
 
   std::vector<Finding> findings;
   std::vector<const VolumeFacts*> facts;  // parallel to findings
@@ -187,10 +223,14 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     f.what = why->first;
     f.why = why->second;
     if (v.modified) f.age_seconds = now - *v.modified;
+    std::optional<OurName> n = ParseName(v.name);
+    bool with_domain = n && n->kind == OurName::kVm && abandoned.count(n->cid) != 0;
+    if (with_domain) f.why = "removed with its domain, which create_vm never handed to BOSH";
 
     // Whatever its name says, a volume a domain uses is never removed.
     std::vector<std::string> users;
     for (const DomainFacts& d : domains) {
+      if (abandoned.count(d.name)) continue;
       bool uses =
           (!v.path.empty() && std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
           std::count(d.pool_volumes.begin(), d.pool_volumes.end(), pool + "/" + v.name) != 0;
@@ -199,6 +239,8 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     if (!users.empty()) {
       f.verdict = Verdict::kInUse;
       f.why += "; but domain " + users.front() + " uses it";
+    } else if (with_domain) {
+      f.verdict = Verdict::kRemove;  // the domain's age decided
     } else if (options.min_age_seconds > 0 &&
                (!f.age_seconds || *f.age_seconds < options.min_age_seconds)) {
       f.verdict = Verdict::kTooYoung;
@@ -236,7 +278,8 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
   // remove on a guess; the Director may still hold the CID).
   for (const DomainFacts& d : domains) {
     // Only this pool's VMs (other pools have their own CPI config and cleanup run).
-    if (!util::IsVmCid(d.name) || d.running || d.bosh_metadata || !names.count(d.name + "-root")) {
+    if (!util::IsVmCid(d.name) || d.running || d.bosh_metadata || d.creating_since ||
+        !names.count(d.name + "-root")) {
       continue;
     }
     Finding f;
@@ -254,8 +297,8 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     facts.push_back(nullptr);
   }
 
-  // Removal order: overlays before the volumes they are backed by.
-  std::vector<Finding> ordered;
+  // Removal order: domains first (their volumes follow), overlays before their backing volumes.
+  std::vector<Finding> ordered = std::move(domain_findings);
   std::vector<bool> done(findings.size(), false);
   for (size_t emitted = 0; emitted < findings.size();) {
     size_t before = emitted;
@@ -313,8 +356,24 @@ Report Run(const config::Config& config, const Options& options) {
   report.findings = Classify(host.pool_name(), volumes, domains, options, std::time(nullptr));
   if (options.dry_run) return report;
   virStoragePoolPtr pool = host.Pool();
+  std::set<std::string> kept_domains;  // abandoned domains that could not be removed
   for (Finding& f : report.findings) {
     if (f.verdict != Verdict::kRemove) continue;
+    if (f.kind == Finding::Kind::kDomain) {
+      try {
+        f.removed = RemoveDomain(host, f.volume);
+        if (f.removed) spdlog::info("removed domain {} ({})", f.volume, f.what);
+      } catch (const std::exception& e) {
+        f.error = e.what();
+        kept_domains.insert(f.volume);
+      }
+      continue;
+    }
+    std::optional<OurName> n = ParseName(f.volume);
+    if (n && n->kind == OurName::kVm && kept_domains.count(n->cid)) {
+      f.error = "its domain " + Q(n->cid) + " could not be removed";
+      continue;
+    }
     try {
       f.removed = virt::DeleteVolume(pool, f.volume);
       if (f.removed) spdlog::info("deleted volume {} ({})", f.volume, f.what);

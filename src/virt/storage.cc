@@ -15,10 +15,11 @@
 namespace cpi::virt {
 namespace {
 
-// What an upload reads from its source per round; libvirt copies each round into one RPC
-// message. 1 MiB imports a 1 GiB image as fast as 4 MiB did, with 6 MiB less peak RSS (the
-// buffer and libvirt's copy of it; BENCHMARKS.md).
-constexpr size_t kChunk = 1024 * 1024;
+// What an upload reads from its source per round. libvirt's client sends at most 256 KiB of
+// stream data per RPC message (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX) whatever it is given, so a
+// larger buffer saves no round trips; it only added peak RSS (the buffer, libvirt's copy of it
+// and the read-back of the last chunk; BENCHMARKS.md).
+constexpr size_t kChunk = 256 * 1024;
 
 std::string Quoted(const std::string& name) { return "'" + name + "'"; }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <set>
 
 #include "bosh_libvirt_cpi/agent/config_drive.h"
@@ -33,7 +34,8 @@ struct StemcellImage {
 StemcellImage FindStemcellImage(host::Host& host, const std::string& cid) {
   std::optional<virt::StorageVolPtr> vol;
   if (util::IsStemcellCid(cid)) vol = host.FindVolume(cid);
-  if (!vol) throw CloudError("stemcell " + Quote(cid) + " not found in pool " + Quote(host.pool_name()));
+  if (!vol)
+    throw CloudError("stemcell " + Quote(cid) + " not found in pool " + Quote(host.pool_name()));
   xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
   StemcellImage image;
   image.path = doc.String("/volume/target/path");
@@ -180,6 +182,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     spec.memory_mib = props.memory_mib;
     spec.nics = plan.nics;
     spec.console_log = config.libvirt.console_log_dir + "/" + cid + ".console.log";
+    spec.creating_since = static_cast<int64_t>(std::time(nullptr));
 
     // Root: a thin qcow2 overlay on the stemcell (no copy), grown when asked.
     uint64_t root_capacity = stemcell.capacity;
@@ -197,11 +200,11 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     std::optional<std::string> ephemeral_serial;
     if (props.ephemeral_disk_mib > 0) {
       std::string name = EphemeralVolumeName(cid);
-      virt::StorageVolPtr vol = virt::CreateVolume(
-          pool,
-          VolumeXml(name, static_cast<uint64_t>(props.ephemeral_disk_mib) * kMiB, "qcow2",
-                    nullptr, config.templates_dir),
-          name);
+      virt::StorageVolPtr vol =
+          virt::CreateVolume(pool,
+                             VolumeXml(name, static_cast<uint64_t>(props.ephemeral_disk_mib) * kMiB,
+                                       "qcow2", nullptr, config.templates_dir),
+                             name);
       undo.Add([pool, name] { virt::DeleteVolume(pool, name); });
       ephemeral_serial = EphemeralSerial(cid);
       spec.disks.push_back({virt::VolumePath(vol.get(), name), "qcow2", "vdb", *ephemeral_serial});
@@ -222,8 +225,8 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     if (!type_errors.empty()) {
       throw CpiError("agent settings would be rejected by the agent: " + type_errors.front());
     }
-    std::string iso = agent::BuildConfigDriveIso(
-        {settings.dump(), agent::BuildMetaData(cid).dump()});
+    std::string iso =
+        agent::BuildConfigDriveIso({settings.dump(), agent::BuildMetaData(cid).dump()});
     std::string config_name = ConfigVolumeName(cid);
     virt::StorageVolPtr config_vol = virt::CreateVolume(
         pool, VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir),
@@ -251,6 +254,9 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
 
   try {
     virt::StartDomain(dom->get(), cid);
+    // The last step before answering: from here on the domain is the Director's (cleanup removes
+    // domains that still carry the marker).
+    virt::SetDomainMetadata(dom->get(), "", kCreatingPrefix, kCreatingNamespace, cid);
   } catch (...) {
     bool retry = Retryable();
     try {
@@ -260,11 +266,11 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     }
   }
   undo.Cancel();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count();
-  spdlog::info("created VM '{}' from stemcell '{}' with {} NIC(s) in {} ms", cid,
-               in.stemcell_cid, plan.nics.size(), ms);
+  spdlog::info("created VM '{}' from stemcell '{}' with {} NIC(s) in {} ms", cid, in.stemcell_cid,
+               plan.nics.size(), ms);
   return CreatedVm{cid, plan.networks};
 }
 

@@ -52,6 +52,7 @@ std::string RenderDomainXml(const DomainSpec& spec, const std::string& templates
   }
   d.set("nics", nics);
   d.set("console_log", spec.console_log);
+  d.set("creating_since", std::to_string(spec.creating_since));
   return xml::Render("domain.xml", d, templates_dir);
 }
 

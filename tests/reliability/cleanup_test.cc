@@ -12,6 +12,7 @@
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/storage.h"
+#include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "reliability/reliability_support.h"
 #include "support/cpi_request.h"
 #include "support/libvirt_world.h"
@@ -68,7 +69,12 @@ TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
                                       Vol("vm-not-a-uuid-root"),
                                       Vol(kVm + "-unknown")};
   std::vector<DomainFacts> domains = {
-      {kVm, {"/p/" + kVm + "-root", "/p/" + kVm + "-config", "/p/" + kSc}, {}}};
+      {kVm,
+       {"/p/" + kVm + "-root", "/p/" + kVm + "-config", "/p/" + kSc},
+       {},
+       false,
+       true,
+       std::nullopt}};
   auto found = ByVolume(cleanup::Classify("p", volumes, domains, {}, kNow));
 
   std::map<std::string, std::string> expected = {
@@ -108,8 +114,9 @@ TEST(ReliabilityCleanupRulesTest, KeepsYoungAndUnknownAgeUnlessMinAgeIsZero) {
 TEST(ReliabilityCleanupRulesTest, NeverRemovesWhatADomainOrAKeptVolumeUses) {
   std::vector<VolumeFacts> volumes = {Vol(kHalfSc), Vol(kVm + "-root", kHalfSc),
                                       Vol(kGoneVm + "-config")};
-  std::vector<DomainFacts> domains = {{kVm, {"/p/" + kVm + "-root"}, {}},
-                                      {"foreign-domain", {}, {"p/" + kGoneVm + "-config"}}};
+  std::vector<DomainFacts> domains = {
+      {kVm, {"/p/" + kVm + "-root"}, {}, false, true, std::nullopt},
+      {"foreign-domain", {}, {"p/" + kGoneVm + "-config"}, false, true, std::nullopt}};
   auto found = ByVolume(cleanup::Classify("p", volumes, domains, {}, kNow));
   EXPECT_EQ(found[kHalfSc].verdict, Verdict::kInUse);
   EXPECT_TRUE(Contains(found[kHalfSc].why, "is backed by it")) << found[kHalfSc].why;
@@ -130,9 +137,9 @@ TEST(ReliabilityCleanupRulesTest, ReportsStoppedVmDomainsWithoutBoshMetadata) {
   const std::string other = "vm-99999999-9999-4999-8999-999999999999";
   std::vector<VolumeFacts> volumes = {Vol(kVm + "-root"), Vol(kGoneVm + "-root"),
                                       Vol(kHalfSc + "-props")};
-  DomainFacts suspect{kVm, {"/p/" + kVm + "-root"}, {}, false, false};
-  DomainFacts named{kGoneVm, {"/p/" + kGoneVm + "-root"}, {}, false, true};
-  DomainFacts elsewhere{other, {"/q/" + other + "-root"}, {}, false, false};
+  DomainFacts suspect{kVm, {"/p/" + kVm + "-root"}, {}, false, false, std::nullopt};
+  DomainFacts named{kGoneVm, {"/p/" + kGoneVm + "-root"}, {}, false, true, std::nullopt};
+  DomainFacts elsewhere{other, {"/q/" + other + "-root"}, {}, false, false, std::nullopt};
   auto found = ByVolume(cleanup::Classify("p", volumes, {suspect, named, elsewhere}, {}, kNow));
   EXPECT_EQ(found.size(), 2u);  // the suspect and the stray sidecar
   ASSERT_EQ(found.count(kVm), 1u);
@@ -140,6 +147,49 @@ TEST(ReliabilityCleanupRulesTest, ReportsStoppedVmDomainsWithoutBoshMetadata) {
   EXPECT_EQ(cleanup::Describe(found[kVm], false).rfind("check " + kVm + ": domain", 0), 0u);
   suspect.running = true;
   EXPECT_EQ(ByVolume(cleanup::Classify("p", volumes, {suspect}, {}, kNow)).count(kVm), 0u);
+}
+
+// A vm-<uuid> domain still carrying create_vm's marker never reached BOSH: once the marker is
+// old enough the domain goes, running or not, and its volumes with it whatever their own age;
+// younger, it and its volumes stay. Other pools' domains are not this run's business.
+TEST(ReliabilityCleanupRulesTest, RemovesDomainsOfUnfinishedCreateVmsWithTheirVolumes) {
+  const std::string other = "vm-99999999-9999-4999-8999-999999999999";
+  std::vector<VolumeFacts> volumes = {Vol(kVm + "-root", kSc, kNow - 5),
+                                      Vol(kVm + "-config", "", kNow - 5), Vol(kSc),
+                                      Vol(kSc + "-props"), Vol(kGoneVm + "-root")};
+  DomainFacts abandoned{kVm, {"/p/" + kVm + "-root", "/p/" + kVm + "-config"}, {}, true, false,
+                        kOld};
+  DomainFacts elsewhere{other, {"/q/" + other + "-root"}, {}, false, false, kOld};
+  DomainFacts fresh{kGoneVm, {"/p/" + kGoneVm + "-root"}, {}, false, false, kNow - 60};
+
+  std::vector<Finding> ordered =
+      cleanup::Classify("p", volumes, {abandoned, elsewhere, fresh}, {}, kNow);
+  ASSERT_EQ(ordered.size(), 4u);
+  EXPECT_EQ(ordered[0].kind, Finding::Kind::kDomain);  // domains before their volumes
+  EXPECT_EQ(ordered[1].kind, Finding::Kind::kDomain);
+  auto found = ByVolume(ordered);
+  EXPECT_EQ(found[kVm].verdict, Verdict::kRemove);
+  EXPECT_EQ(found[kVm].age_seconds, 7200);
+  EXPECT_EQ(found[kVm + "-root"].verdict, Verdict::kRemove);  // 5 s old, goes with the domain
+  EXPECT_EQ(found[kVm + "-config"].verdict, Verdict::kRemove);
+  EXPECT_EQ(found[kGoneVm].verdict, Verdict::kTooYoung);
+  EXPECT_EQ(found.count(kGoneVm + "-root"), 0u);  // its domain still uses it
+  EXPECT_EQ(found.count(other), 0u);
+  EXPECT_EQ(found.count(kSc), 0u);  // the overlay's stemcell is no leftover
+  EXPECT_EQ(cleanup::Describe(found[kVm], true)
+                .rfind("would remove " + kVm + ": domain of an unfinished create_vm, running", 0),
+            0u);
+
+  // An unreadable `since` counts as unknown age: only a minimum age of 0 removes it.
+  abandoned.creating_since = 0;
+  found = ByVolume(cleanup::Classify("p", volumes, {abandoned}, {}, kNow));
+  EXPECT_EQ(found[kVm].verdict, Verdict::kTooYoung);
+  EXPECT_EQ(found.count(kVm + "-root"), 0u);
+  cleanup::Options now_please;
+  now_please.min_age_seconds = 0;
+  found = ByVolume(cleanup::Classify("p", volumes, {abandoned}, now_please, kNow));
+  EXPECT_EQ(found[kVm].verdict, Verdict::kRemove);
+  EXPECT_EQ(found[kVm + "-root"].verdict, Verdict::kRemove);
 }
 
 TEST(ReliabilityCleanupRulesTest, DescribesOneLinePerVolume) {
@@ -234,6 +284,26 @@ TEST_F(ReliabilityCleanupTest, RemovesOnlyLeftoversFromAPoolFullOfLiveObjects) {
   Make("operator-notes.img");
   std::vector<std::string> live = Volumes();
 
+  // Domains of create_vm calls that never answered (their marker put back by hand, as a killed
+  // create_vm leaves it): one from two hours ago, one from a minute ago.
+  auto unfinished = [&](const std::string& ip, int64_t age) {
+    json r = CallCpi(config, "create_vm", vm_args(ip));
+    EXPECT_TRUE(r["error"].is_null()) << r;
+    std::string vm = r["result"][0];
+    virt::SetDomainMetadata(world_->conn().FindDomain(vm)->get(),
+                            "<call since='" + std::to_string(std::time(nullptr) - age) + "'/>",
+                            vm::kCreatingPrefix, vm::kCreatingNamespace, vm);
+    return vm;
+  };
+  std::string abandoned_vm = unfinished("43", 7200);
+  std::string running_create = unfinished("44", 60);
+  std::vector<std::string> abandoned_volumes, running_create_volumes;
+  for (const std::string& v : Volumes()) {
+    if (v.rfind(abandoned_vm, 0) == 0) abandoned_volumes.push_back(v);
+    if (v.rfind(running_create, 0) == 0) running_create_volumes.push_back(v);
+  }
+  ASSERT_EQ(abandoned_volumes.size(), 3u);
+
   // Leftovers, one of each kind.
   std::string gone_vm = util::NewVmCid();
   std::vector<std::string> leftovers = {Make(gone_vm + "-root", stemcell, "qcow2"),
@@ -259,7 +329,16 @@ TEST_F(ReliabilityCleanupTest, RemovesOnlyLeftoversFromAPoolFullOfLiveObjects) {
   EXPECT_TRUE(Contains(dry.out, "younger than the minimum age")) << dry.out;
   EXPECT_TRUE(Contains(dry.out, "kept " + half_in_use + ": half-uploaded stemcell")) << dry.out;
   EXPECT_TRUE(Contains(dry.out, "volume '" + overlay + "' is backed by it")) << dry.out;
+  EXPECT_TRUE(Contains(dry.out, "would remove " + abandoned_vm + ": domain of an unfinished"))
+      << dry.out;
+  for (const std::string& v : abandoned_volumes) {
+    EXPECT_TRUE(Contains(dry.out, "would remove " + v + ": volume of VM")) << dry.out;
+  }
+  EXPECT_TRUE(Contains(dry.out, "kept " + running_create + ": domain of an unfinished")) << dry.out;
+  EXPECT_FALSE(Contains(dry.out, running_create + "-root")) << dry.out;
   std::vector<std::string> everything = live;
+  everything.insert(everything.end(), abandoned_volumes.begin(), abandoned_volumes.end());
+  everything.insert(everything.end(), running_create_volumes.begin(), running_create_volumes.end());
   everything.insert(everything.end(), leftovers.begin(), leftovers.end());
   everything.push_back(young);
   std::sort(everything.begin(), everything.end());
@@ -268,7 +347,11 @@ TEST_F(ReliabilityCleanupTest, RemovesOnlyLeftoversFromAPoolFullOfLiveObjects) {
   ProcessResult run = RunCleanup(config, {});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   for (const std::string& v : leftovers) EXPECT_TRUE(Contains(run.out, "removed " + v + ":"));
+  EXPECT_TRUE(Contains(run.out, "removed " + abandoned_vm + ": domain")) << run.out;
+  EXPECT_TRUE(world_->DomainsNamed(abandoned_vm).empty());
+  EXPECT_EQ(CallCpi(config, "has_vm", {abandoned_vm})["result"], false);
   std::vector<std::string> expected = live;
+  expected.insert(expected.end(), running_create_volumes.begin(), running_create_volumes.end());
   expected.push_back(young);
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(Volumes(), expected);
@@ -278,7 +361,8 @@ TEST_F(ReliabilityCleanupTest, RemovesOnlyLeftoversFromAPoolFullOfLiveObjects) {
   EXPECT_EQ(CallCpi(config, "get_disks", {stopped_vm})["result"], json::array({disk}));
   json another = CallCpi(config, "create_vm", vm_args("42"));
   EXPECT_TRUE(another["error"].is_null()) << another;
-  for (const std::string& vm : {running_vm, stopped_vm, another["result"][0].get<std::string>()}) {
+  for (const std::string& vm :
+       {running_vm, stopped_vm, running_create, another["result"][0].get<std::string>()}) {
     EXPECT_TRUE(CallCpi(config, "delete_vm", {vm})["error"].is_null());
   }
   EXPECT_TRUE(CallCpi(config, "delete_stemcell", {unused_stemcell})["error"].is_null());

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bosh_libvirt_cpi/virt/domain.h"
+#include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "reliability/reliability_support.h"
 #include "support/cpi_request.h"
 #include "support/libvirt_world.h"
@@ -104,13 +105,12 @@ TEST_F(ReliabilityCrashTest, KilledCreateVmLeavesVolumesThatCleanupRemoves) {
     EXPECT_EQ(p->Wait().exit_code, 128 + SIGKILL);
     std::string vm = seen->substr(0, 39);
     if (!world_->DomainsNamed(vm).empty()) {
-      // Slower than the CPI (a loaded machine): the domain got defined before the kill. Its
-      // volumes are in use and stay; delete_vm removes it all. Only the last volume can race.
+      // Slower than the CPI (a loaded machine): the domain got defined before the kill, still
+      // marked as unfinished; cleanup removes it with its volumes. Only the last volume can race.
       ASSERT_EQ(suffix, std::string("-config")) << "killed after the domain was defined";
-      ProcessResult seen_by_cleanup = RunCleanup(world_->config_path(), {"--min-age", "0"});
-      EXPECT_FALSE(Contains(seen_by_cleanup.out, "removed")) << seen_by_cleanup.out;
-      EXPECT_TRUE(Contains(seen_by_cleanup.out, "check " + vm + ": domain")) << seen_by_cleanup.out;
-      EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {vm})["error"].is_null());
+      ProcessResult removed = RunCleanup(world_->config_path(), {"--min-age", "0"});
+      EXPECT_TRUE(Contains(removed.out, "removed " + vm + ": domain")) << removed.out;
+      EXPECT_EQ(Volumes(), before);
       RecordProperty("killed_after_define", suffix);
       continue;
     }
@@ -148,6 +148,46 @@ TEST_F(ReliabilityCrashTest, KilledCreateVmLeavesVolumesThatCleanupRemoves) {
   std::string vm = NewVm();
   EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {vm})["error"].is_null());
   EXPECT_EQ(Volumes(), before);
+}
+
+// Killed once its domain is defined (while libvirt starts it), create_vm leaves a domain that BOSH
+// never got the CID of, still carrying the CPI's "creating" marker. cleanup keeps it while young,
+// then destroys and undefines it and removes its volumes; nothing of the VM stays.
+TEST_F(ReliabilityCrashTest, KilledCreateVmAfterDefiningLeavesADomainThatCleanupRemoves) {
+  std::vector<std::string> before = Volumes();
+  PoolWatcher watcher(world_->pool_dir());
+  auto p = CpiProcess::Start(world_->config_path(), "create_vm", CreateVmArgs("22"));
+  std::optional<std::string> config_volume =
+      watcher.WaitFor([](const std::string& n) { return n.rfind("vm-", 0) == 0 && n.size() == 46; },
+                      std::chrono::seconds(30));  // vm-<uuid>-config
+  ASSERT_TRUE(config_volume.has_value()) << p->Response().dump();
+  std::string vm = config_volume->substr(0, 39);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!world_->conn().FindDomain(vm) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  p->Signal(SIGKILL);
+  ASSERT_EQ(p->Wait().exit_code, 128 + SIGKILL) << "create_vm answered before the kill";
+  std::optional<virt::DomainPtr> dom = world_->conn().FindDomain(vm);
+  ASSERT_TRUE(dom.has_value()) << "no domain " << vm << " was defined within 30 s";
+  ASSERT_TRUE(virt::GetDomainMetadata(dom->get(), vm::kCreatingNamespace, vm).has_value())
+      << "the marker is removed only right before create_vm answers";
+
+  ProcessResult young = RunCleanup(world_->config_path(), {"--dry-run"});
+  EXPECT_TRUE(Contains(young.out, "kept " + vm + ": domain of an unfinished create_vm"))
+      << young.out;
+  EXPECT_FALSE(Contains(young.out, vm + "-root")) << young.out;  // in use by the kept domain
+  ProcessResult removed = RunCleanup(world_->config_path(), {"--min-age", "0"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_TRUE(Contains(removed.out, "removed " + vm + ": domain of an unfinished create_vm"))
+      << removed.out;
+  EXPECT_TRUE(Contains(removed.out, "removed " + vm + "-root: volume of VM")) << removed.out;
+  EXPECT_TRUE(world_->DomainsNamed(vm).empty());
+  EXPECT_EQ(Volumes(), before);
+  EXPECT_TRUE(FilesIn(world_->lock_dir()).empty());
+  // The address is free again for the next create_vm.
+  std::string next = NewVm("22");
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_vm", {next})["error"].is_null());
 }
 
 // Killed half-way through the upload, create_stemcell leaves a stemcell volume without its

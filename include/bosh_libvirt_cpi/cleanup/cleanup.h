@@ -22,9 +22,13 @@
 //                                 snapshot_disk)
 //   snap-<uuid>-meta              whose snapshot is gone
 //
-// Reported, never removed: domains vm-<uuid> that are shut off and never got set_vm_metadata (a
-// create_vm that lost its daemon between defining and starting the domain leaves one; BOSH
-// calls set_vm_metadata right after every create_vm). Only BOSH knows whether it has the CID.
+// Domains too: a vm-<uuid> domain of this pool that still carries create_vm's marker
+// (vm::kCreatingNamespace) was left by a create_vm that never answered — killed, or its daemon
+// lost between defining and starting it — so no CID reaches it: it is destroyed and undefined
+// once the marker is older than the minimum age, and its volumes go with it (whatever their own
+// age). Reported, never removed: vm-<uuid> domains without the marker that are shut off and never
+// got set_vm_metadata (made by a version without the marker, or from an operator's template that
+// lacks it); only BOSH knows whether it has their CID.
 //
 // Never touched: persistent disks (disk-<15 hex>: the Director owns orphaned disks), stemcells
 // with their sidecar, anything another name, and any volume a domain or another volume (as its
@@ -54,6 +58,8 @@ struct DomainFacts {
   std::vector<std::string> pool_volumes;  // "<pool>/<volume>" of type='volume' disks
   bool running = false;
   bool bosh_metadata = true;  // set_vm_metadata stored something
+  // create_vm's marker is still there: its `since` (epoch seconds; 0 when unreadable).
+  std::optional<int64_t> creating_since;
 };
 
 enum class Verdict {
@@ -64,9 +70,11 @@ enum class Verdict {
 };
 
 struct Finding {
-  std::string volume;
-  std::string what;  // e.g. "volume of VM 'vm-…'"
-  std::string why;   // e.g. "no domain 'vm-…' exists"
+  enum class Kind { kVolume, kDomain };
+  Kind kind = Kind::kVolume;
+  std::string volume;  // the volume's name, or the domain's for Kind::kDomain
+  std::string what;    // e.g. "volume of VM 'vm-…'"
+  std::string why;     // e.g. "no domain 'vm-…' exists"
   std::optional<int64_t> age_seconds;
   Verdict verdict = Verdict::kTooYoung;
   bool removed = false;  // set by the command once the volume was deleted
@@ -75,7 +83,7 @@ struct Finding {
 
 // Which of `volumes` (all volumes of pool `pool`) no CID reaches, given every domain of the host
 // and the time `now` (epoch seconds). Pure: looks at nothing else. Findings come in removal
-// order: a volume before the volume it is backed by.
+// order: abandoned domains first, then each volume before the volume it is backed by.
 std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeFacts>& volumes,
                               const std::vector<DomainFacts>& domains, const Options& options,
                               int64_t now);
@@ -87,10 +95,10 @@ struct Report {
 };
 
 // Runs the command against the configured libvirt and pool (in the hypervisor module): lists,
-// classifies and, unless dry_run, deletes the kRemove findings. Holds vm::MacLockName's lock
-// meanwhile, so a create_vm running on this machine (same lock_dir) is never caught half-way.
-// Throws cpi::Error when the daemon or pool cannot be read; a volume that cannot be deleted is
-// reported in its Finding instead.
+// classifies and, unless dry_run, removes the kRemove findings (domains: destroy + undefine). Holds
+// vm::MacLockName's lock meanwhile, so a create_vm running on this machine (same lock_dir) is never
+// caught half-way. Throws cpi::Error when the daemon or pool cannot be read; a volume that cannot
+// be deleted is reported in its Finding instead.
 Report Run(const config::Config& config, const Options& options);
 
 // The command as the executable runs it (core): reads the configuration file (built-in defaults

@@ -13,6 +13,13 @@ inline constexpr const char* kVmNamespace = "https://github.com/bosh-libvirt-cpi
 // set_vm_metadata's keys live under their own namespace so they never clobber the record above.
 inline constexpr const char* kBoshMetadataNamespace =
     "https://github.com/bosh-libvirt-cpi/xmlns/bosh-metadata/1";
+// A domain is defined carrying <creating:call since='epoch seconds'/> under this namespace, and
+// create_vm removes it only once the domain runs, right before answering. A domain still
+// carrying it was left by a create_vm that never answered (killed, or its daemon lost): BOSH
+// has no CID for it, so `bosh-libvirt-cpi cleanup` may remove it with its volumes.
+inline constexpr const char* kCreatingNamespace =
+    "https://github.com/bosh-libvirt-cpi/xmlns/creating/1";
+inline constexpr const char* kCreatingPrefix = "creating";
 
 struct DiskDevice {
   std::string path;    // on the hypervisor
@@ -30,7 +37,7 @@ struct VolumeRole {
 struct DomainSpec {
   std::string name;  // the VM CID
   std::string title;
-  std::string domain_type;  // kvm | qemu
+  std::string domain_type;   // kvm | qemu
   std::string machine_type;  // empty = libvirt's default
   std::string agent_id;
   std::string stemcell_cid;
@@ -42,6 +49,7 @@ struct DomainSpec {
   std::string config_drive_path;
   std::vector<network::Nic> nics;
   std::string console_log;
+  int64_t creating_since = 0;  // epoch seconds: the kCreatingNamespace marker's `since`
 };
 
 // Renders templates/domain.xml (or the operator's copy in `templates_dir`). Throws cpi::Error.
