@@ -32,6 +32,10 @@ iso_bytes=$($VIRSH vol-info --bytes --pool "$POOL" "$vm-config" | awk '/Capacity
 world_call delete_vm "[\"$vm\"]" >/dev/null
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
+# Host CPU time spent so far, all CPUs, in 1/100 s (user, nice, system, irq, softirq, steal):
+# what the CPI processes, libvirtd and the starting qemu processes consumed together.
+cpu_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+CPUS=$(nproc)
 # Deletes every VM of the round at once (untimed), then lets the host settle.
 delete_all() {
 	local vm
@@ -43,23 +47,26 @@ delete_all() {
 cpi_round() {
 	local n=$1 i t0 t1 vms=()
 	rm -rf "$WORLD/out" && mkdir "$WORLD/out"
+	c0=$(cpu_busy)
 	t0=$(now_us)
 	for ((i = 0; i < n; i++)); do
 		"$CPI" --config "$CONFIG" <"$WORLD/create_vm.json" >"$WORLD/out/$i.json" 2>>"$WORLD/cpi.log" &
 	done
 	wait
 	t1=$(now_us)
+	c1=$(cpu_busy)
 	for ((i = 0; i < n; i++)); do
 		vm=$(jq -r '.result[0] // empty' "$WORLD/out/$i.json")
 		[ -n "$vm" ] || { echo "create_vm failed: $(cat "$WORLD/out/$i.json")" >&2; exit 1; }
 		vms+=("$vm")
 	done
-	echo "$n $(((t1 - t0) / 1000))" >>"$WORLD/cpi.times"
+	echo "$n $(((t1 - t0) / 1000)) $(((c1 - c0) * 10))" >>"$WORLD/cpi.times"
 	delete_all "${vms[@]}"
 }
 floor_round() {
 	local n=$1 i t0 t1 vms=()
 	for ((i = 0; i < n; i++)); do vms+=("vm-$(cat /proc/sys/kernel/random/uuid)"); done
+	c0=$(cpu_busy)
 	t0=$(now_us)
 	for ((i = 0; i < n; i++)); do
 		"$WORLD/create_vm" qemu:///system "$POOL" "$STEMCELL" "$NET" "${vms[$i]}" \
@@ -68,7 +75,8 @@ floor_round() {
 	done
 	wait
 	t1=$(now_us)
-	echo "$n $(((t1 - t0) / 1000))" >>"$WORLD/floor.times"
+	c1=$(cpu_busy)
+	echo "$n $(((t1 - t0) / 1000)) $(((c1 - c0) * 10))" >>"$WORLD/floor.times"
 	delete_all "${vms[@]}"
 }
 
@@ -80,9 +88,9 @@ for n in $NS; do
 	done
 done
 
-# stats FILE N -> "min median max"
+# stats FILE N [COLUMN] -> "min median max" (column 2: wall ms; 3: host CPU busy ms)
 stats() {
-	awk -v n="$2" '$1 == n {print $2}' "$1" | sort -n | awk '{v[NR] = $1} END {
+	awk -v n="$2" -v c="${3:-2}" '$1 == n {print $c}' "$1" | sort -n | awk '{v[NR] = $1} END {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%d %.0f %d\n", v[1], m, v[NR]}'
 }
@@ -102,6 +110,18 @@ for n in $NS; do
 done
 echo
 echo "REPS=$REPS rounds per N; target: 16 at once <= 3x one (CPI medians)"
+echo
+echo "Host CPU during each round (all processes: CPI or floor, libvirtd, the qemu processes starting"
+echo "and their guests booting), medians; utilisation = busy / ($CPUS CPUs x wall):"
+echo
+echo "| N at once | create_vm: host CPU busy (s) | utilisation | per VM (s) | floor: host CPU busy (s) | utilisation | per VM (s) |"
+echo "|---|---|---|---|---|---|---|"
+for n in $NS; do
+	cb=$(stats "$WORLD/cpi.times" "$n" 3 | awk '{print $2}') cw=$(stats "$WORLD/cpi.times" "$n" | awk '{print $2}')
+	fb=$(stats "$WORLD/floor.times" "$n" 3 | awk '{print $2}') fw=$(stats "$WORLD/floor.times" "$n" | awk '{print $2}')
+	awk -v n="$n" -v cb="$cb" -v cw="$cw" -v fb="$fb" -v fw="$fw" -v k="$CPUS" \
+		'BEGIN {printf "| %d | %.2f | %.0f%% | %.2f | %.2f | %.0f%% | %.2f |\n", n, cb / 1000, 100 * cb / (k * cw), cb / 1000 / n, fb / 1000, 100 * fb / (k * fw), fb / 1000 / n}'
+done
 
 # --- Part 2: one create_vm / has_vm with K idle domains defined (not running) -----------------
 idle=0
