@@ -8,6 +8,7 @@
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/module/hypervisor_module.h"
+#include "bosh_libvirt_cpi/module/loader.h"
 
 // Weak: present only when the module's objects are linked in (the test binary).
 extern "C" const cpi::module::HypervisorModule* bosh_libvirt_cpi_hypervisor_module()
@@ -30,15 +31,15 @@ std::string ExecutableDir() {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-std::vector<std::string> Candidates() {
+std::vector<std::string> Candidates(const std::string& file, const char* env_var) {
   std::vector<std::string> out;
-  if (const char* env = std::getenv("BOSH_LIBVIRT_CPI_MODULE"); env != nullptr && *env) {
+  if (const char* env = std::getenv(env_var); env != nullptr && *env) {
     out.emplace_back(env);
     return out;
   }
   std::string dir = ExecutableDir();
-  out.push_back(dir + "/" + kModuleFile);
-  out.push_back(dir + "/../lib/bosh-libvirt-cpi/" + kModuleFile);
+  out.push_back(dir + "/" + file);
+  out.push_back(dir + "/../lib/bosh-libvirt-cpi/" + file);
   return out;
 }
 
@@ -59,30 +60,36 @@ const HypervisorModule& Hypervisor() {
     loaded = Check(bosh_libvirt_cpi_hypervisor_module(), "(linked in)");
     return *loaded;
   }
+  auto entry = reinterpret_cast<const HypervisorModule* (*)()>(
+      LoadEntryPoint(kModuleFile, "BOSH_LIBVIRT_CPI_MODULE", kEntryPoint, "hypervisor module"));
+  loaded = Check(entry(), kModuleFile);
+  return *loaded;
+}
+
+void* LoadEntryPoint(const std::string& file, const char* env_var, const char* entry_point,
+                     const std::string& what) {
   std::string errors;
-  for (const std::string& path : Candidates()) {
+  for (const std::string& path : Candidates(file, env_var)) {
     if (access(path.c_str(), F_OK) != 0) {
       errors += (errors.empty() ? "" : "; ") + path + ": not found";
       continue;
     }
-    // Never unloaded: the process ends after one call. Lazy: a call uses a fraction of the
-    // module's and its libraries' functions, and binding them all up front cost 13% of has_vm's
-    // instructions (BENCHMARKS.md); a module from another build is still refused by Check().
+    // Lazy: a call uses a fraction of the module's and its libraries' functions, and binding
+    // them all up front cost 13% of has_vm's instructions (BENCHMARKS.md); a module from another
+    // build is still refused by its version check.
     void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = dlerror();
       errors += (errors.empty() ? "" : "; ") + path + ": " + (why ? why : "dlopen failed");
       continue;
     }
-    auto entry = reinterpret_cast<const HypervisorModule* (*)()>(dlsym(handle, kEntryPoint));
+    void* entry = dlsym(handle, entry_point);
     if (entry == nullptr) {
-      throw CpiError("Loading hypervisor module " + Quote(path) + ": no entry point " +
-                     kEntryPoint);
+      throw CpiError("Loading " + what + " " + Quote(path) + ": no entry point " + entry_point);
     }
-    loaded = Check(entry(), path);
-    return *loaded;
+    return entry;
   }
-  throw CpiError("Loading hypervisor module: " + errors);
+  throw CpiError("Loading " + what + ": " + errors);
 }
 
 bool HypervisorLoaded() { return loaded != nullptr; }

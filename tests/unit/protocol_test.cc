@@ -45,6 +45,29 @@ TEST(ProtocolTest, HypervisorMethodLoadsModule) {
   EXPECT_TRUE(r["error"].is_object() || r["error"].is_null());
 }
 
+// libarchive and libisofs (with bz2, lz4, jte) sit in the media module, which only the calls that
+// read stemcells or config drives load: the others do not map them.
+TEST(ProtocolTest, HypervisorMethodsWithoutMediaDoNotLoadTheMediaModule) {
+  ProcessResult p =
+      RunCpi(R"({"method":"current_vm_id","arguments":[]})", {}, {{"LD_DEBUG", "files"}});
+  EXPECT_NE(p.err.find("bosh-libvirt-cpi-hypervisor"), std::string::npos) << "no LD_DEBUG output";
+  EXPECT_EQ(p.err.find("bosh-libvirt-cpi-media"), std::string::npos);
+  EXPECT_EQ(p.err.find("libarchive.so"), std::string::npos);
+  EXPECT_EQ(p.err.find("libisofs.so"), std::string::npos);
+}
+
+TEST(ProtocolTest, CreateStemcellLoadsTheMediaModuleAndReportsItsErrors) {
+  ProcessResult p = RunCpi(R"({"method":"create_stemcell","arguments":["/nonexistent/image",{}]})",
+                           {}, {{"LD_DEBUG", "files"}});
+  EXPECT_EQ(p.exit_code, 0);
+  EXPECT_NE(p.err.find("bosh-libvirt-cpi-media"), std::string::npos);
+  EXPECT_NE(p.err.find("libarchive.so"), std::string::npos);
+  json error = json::parse(p.out)["error"];
+  EXPECT_EQ(error["type"], "Bosh::Clouds::CloudError");
+  EXPECT_NE(error["message"].get<std::string>().find("cannot open the file"), std::string::npos)
+      << error.dump();
+}
+
 TEST(ProtocolTest, EveryBadInputGivesAValidErrorResponseAndExitZero) {
   std::vector<std::string> inputs = {
       "",
