@@ -171,44 +171,68 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
   }
 
   DiskRef ref{disk->cid, disk->path, host.pool_name(), disk->cid};
-  Definitions defs = ReadDefinitions(dom->get(), vm_cid);
-  std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
-  std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
   auto what = [](const std::string& target, const char* where) {
     return "adding device " + target + " to the " + where;
   };
+  // One decision from what both definitions hold now; returns the hint's target.
+  auto attach = [&](const Definitions& defs) -> AttachResult {
+    std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
+    std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
+    AttachResult result;
+    if (in_config && (!defs.active || in_live)) {
+      result = {in_live ? in_live->target : in_config->target, true};
+      spdlog::info("disk {} is already attached to VM {} as {}", disk_cid, vm_cid, result.target);
+    } else if (in_live) {
+      // Live only: a detach whose live part never completed. Put it back into the definition.
+      result = {in_live->target, false};
+      if (!TargetFree(defs.config, result.target)) {
+        result.target = PickTarget({defs.live, defs.config});
+      }
+      virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
+                           virt::Scope::kConfig, what(result.target, "definition"));
+      spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk_cid,
+                   vm_cid, result.target);
+    } else if (in_config) {
+      // In the definition but not in the running domain: hot-plug it there.
+      result = {in_config->target, false};
+      if (!TargetFree(defs.live, result.target)) {
+        result.target = PickTarget({defs.live, defs.config});
+      }
+      virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
+                           virt::Scope::kLive, what(result.target, "running domain"));
+      spdlog::info("hot-plugged disk {} into running VM {} as {}", disk_cid, vm_cid, result.target);
+    } else {
+      result = {PickTarget({defs.live, defs.config}), false};
+      virt::Scope scope = defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig;
+      virt::AttachDeviceIn(
+          dom->get(), DeviceXml(*disk, result.target, config.templates_dir), scope,
+          what(result.target, defs.active ? "running domain and its definition" : "definition"));
+      spdlog::info("attached disk {} to {} VM {} as {}", disk_cid,
+                   defs.active ? "running" : "stopped", vm_cid, result.target);
+    }
+    return result;
+  };
+  auto where = [&](const Definitions& defs) {
+    return std::pair{FindDevice(defs.config, ref).has_value(),
+                     FindDevice(defs.live, ref).has_value()};
+  };
 
   AttachResult result;
-  if (in_config && (!defs.active || in_live)) {
-    result = {in_live ? in_live->target : in_config->target, true};
-    spdlog::info("disk {} is already attached to VM {} as {}", disk_cid, vm_cid, result.target);
-  } else if (in_live) {
-    // Live only: a detach whose live part never completed. Put it back into the definition.
-    result = {in_live->target, false};
-    if (!TargetFree(defs.config, result.target)) {
-      result.target = PickTarget({defs.live, defs.config});
+  Definitions defs = ReadDefinitions(dom->get(), vm_cid);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      result = attach(defs);
+      break;
+    } catch (const virt::Error&) {
+      // An attach_disk of this disk that was killed may still be completing in the daemon (the
+      // daemon finishes a call whose client died, and the client's lock died with it), which
+      // makes ours fail ("non unique alias"). If the disk's place changed meanwhile, decide
+      // again from the new state; otherwise the failure is ours.
+      Definitions now = ReadDefinitions(dom->get(), vm_cid);
+      if (attempt == 3 || where(now) == where(defs)) throw;
+      spdlog::info("disk {} changed in VM {} while attaching it; deciding again", disk_cid, vm_cid);
+      defs = std::move(now);
     }
-    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
-                         virt::Scope::kConfig, what(result.target, "definition"));
-    spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk_cid,
-                 vm_cid, result.target);
-  } else if (in_config) {
-    // In the definition but not in the running domain: hot-plug it there.
-    result = {in_config->target, false};
-    if (!TargetFree(defs.live, result.target)) {
-      result.target = PickTarget({defs.live, defs.config});
-    }
-    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
-                         virt::Scope::kLive, what(result.target, "running domain"));
-    spdlog::info("hot-plugged disk {} into running VM {} as {}", disk_cid, vm_cid, result.target);
-  } else {
-    result = {PickTarget({defs.live, defs.config}), false};
-    virt::Scope scope = defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig;
-    virt::AttachDeviceIn(
-        dom->get(), DeviceXml(*disk, result.target, config.templates_dir), scope,
-        what(result.target, defs.active ? "running domain and its definition" : "definition"));
-    spdlog::info("attached disk {} to {} VM {} as {}", disk_cid,
-                 defs.active ? "running" : "stopped", vm_cid, result.target);
   }
 
   if (config_drive.enabled) {
