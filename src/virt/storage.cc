@@ -90,7 +90,7 @@ std::string ReadRange(virConnectPtr conn, virStorageVolPtr vol, uint64_t offset,
   if (!stream) throw Error::Last(what);
   if (virStorageVolDownload(vol, stream.get(), offset, length, 0) < 0) throw Error::Last(what);
   std::string out;
-  out.reserve(length);
+  out.reserve(std::min<uint64_t>(length, kChunk));
   std::vector<char> buf(256 * 1024);
   for (;;) {
     int n = virStreamRecv(stream.get(), buf.data(), buf.size());
@@ -240,23 +240,8 @@ void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view byte
 
 std::string DownloadVolume(virConnectPtr conn, virStorageVolPtr vol, const std::string& name,
                            uint64_t max_bytes) {
-  std::string what = "downloading volume " + Quoted(name);
-  StreamPtr stream(virStreamNew(conn, 0));
-  if (!stream) throw Error::Last(what);
-  if (virStorageVolDownload(vol, stream.get(), 0, max_bytes, 0) < 0) throw Error::Last(what);
-  std::string out;
-  std::vector<char> buf(256 * 1024);
-  for (;;) {
-    int n = virStreamRecv(stream.get(), buf.data(), buf.size());
-    if (n < 0) {
-      virStreamAbort(stream.get());
-      throw Error::Last(what);
-    }
-    if (n == 0) break;
-    out.append(buf.data(), static_cast<size_t>(n));
-  }
-  if (virStreamFinish(stream.get()) < 0) throw Error::Last(what + ": finishing");
-  return out;
+  // A length of 0 asks libvirt for everything to the volume's end.
+  return ReadRange(conn, vol, 0, max_bytes, "downloading volume " + Quoted(name));
 }
 
 }  // namespace cpi::virt

@@ -1,4 +1,5 @@
 #include "reliability/reliability_support.h"
+#include "support/libvirt_world.h"
 
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
@@ -370,18 +371,7 @@ virt::Connection DaemonWorld::Connect() const { return virt::Connection::Open(ur
 
 std::vector<std::string> DaemonWorld::Volumes() const {
   virt::Connection conn = Connect();
-  std::vector<std::string> out;
-  std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_);
-  if (!pool) return out;
-  virStoragePoolRefresh(pool->get(), 0);
-  virStorageVolPtr* vols = nullptr;
-  int n = virStoragePoolListAllVolumes(pool->get(), &vols, 0);
-  for (int i = 0; i < n; ++i) {
-    out.emplace_back(virStorageVolGetName(vols[i]));
-    virStorageVolFree(vols[i]);
-  }
-  free(vols);
-  virResetLastError();
+  std::vector<std::string> out = PoolVolumeNames(conn, pool_);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -465,18 +455,7 @@ TmpfsPool::TmpfsPool(virt::Connection& conn, const std::string& network, size_t 
 }
 
 std::vector<std::string> TmpfsPool::Volumes() {
-  std::vector<std::string> out;
-  std::optional<virt::StoragePoolPtr> pool = conn_.FindStoragePool(pool_);
-  if (!pool) return out;
-  virStoragePoolRefresh(pool->get(), 0);
-  virStorageVolPtr* vols = nullptr;
-  int n = virStoragePoolListAllVolumes(pool->get(), &vols, 0);
-  for (int i = 0; i < n; ++i) {
-    out.emplace_back(virStorageVolGetName(vols[i]));
-    virStorageVolFree(vols[i]);
-  }
-  free(vols);
-  virResetLastError();
+  std::vector<std::string> out = PoolVolumeNames(conn_, pool_);
   std::sort(out.begin(), out.end());
   return out;
 }

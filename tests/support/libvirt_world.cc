@@ -81,9 +81,9 @@ std::string LibvirtWorld::ConfigJson() const {
   return config.dump(2);
 }
 
-std::vector<std::string> LibvirtWorld::Volumes() {
+std::vector<std::string> PoolVolumeNames(virt::Connection& conn, const std::string& pool_name) {
   std::vector<std::string> out;
-  std::optional<virt::StoragePoolPtr> pool = conn_.FindStoragePool(pool_);
+  std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_name);
   if (!pool) return out;
   virStoragePoolRefresh(pool->get(), 0);
   virStorageVolPtr* vols = nullptr;
@@ -93,8 +93,11 @@ std::vector<std::string> LibvirtWorld::Volumes() {
     virStorageVolFree(vols[i]);
   }
   free(vols);
+  virResetLastError();
   return out;
 }
+
+std::vector<std::string> LibvirtWorld::Volumes() { return PoolVolumeNames(conn_, pool_); }
 
 std::vector<std::string> LibvirtWorld::DomainsNamed(const std::string& needle) {
   std::vector<std::string> out;

@@ -7,6 +7,10 @@
 
 namespace cpi::testing {
 
+// Names of the volumes in `pool` on `conn` right now (after a refresh), in libvirt's order;
+// empty when the pool does not exist. Leaves no libvirt error set.
+std::vector<std::string> PoolVolumeNames(virt::Connection& conn, const std::string& pool);
+
 // The private world of one integration suite on the machine's real libvirtd (qemu:///system):
 // a `dir` storage pool in its own folder and an isolated network (no forwarding, no DHCP) with
 // unique names, bridge and subnet, plus a CPI config file pointing at them with domain_type
