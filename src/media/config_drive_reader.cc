@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include <sys/types.h>
@@ -27,19 +26,6 @@ Error Failure(const std::string& step, const std::string& cause) {
 
 void Check(int code, const std::string& step) {
   if (code < 0) throw Failure(step, iso_error_to_msg(code));
-}
-
-// Same settings as agent::BuildConfigDriveIso uses (iso_init_with_flag resets the message
-// severities each time, so both set them identically): nothing printed, errors queued.
-void InitLibisofs() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    Check(iso_init_with_flag(1), "initializing libisofs");
-    char queue[] = "SORRY";
-    char print[] = "NEVER";
-    char prefix[] = "libisofs: ";
-    iso_set_msgs_severities(queue, print, prefix);
-  });
 }
 
 // An IsoDataSource over bytes the caller keeps alive for as long as the image is used.
@@ -98,7 +84,7 @@ std::string ReadFile(IsoImage* image, const std::string& path) {
 }  // namespace
 
 agent::ConfigDriveFiles ReadConfigDriveIso(std::string_view iso) {
-  InitLibisofs();
+  InitLibisofs("reading config drive");
   if (iso.size() < 17 * kBlock) throw Failure("checking the image", "too short for ISO9660");
 
   std::string_view bytes = iso;  // outlives the image below

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <mutex>
 
 #include <sys/types.h>
 
@@ -74,19 +73,6 @@ void DiscardQueuedMessages() {
   int code = 0;
   int image_id = 0;
   iso_obtain_msgs(never, &code, &image_id, text, severity);
-}
-
-void InitLibisofs() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    // Bit 0: leave the process locale alone (all our names are ASCII).
-    Check(iso_init_with_flag(1), "initializing libisofs");
-    // Nothing on stderr: failures travel as exceptions, with queued messages as their detail.
-    char queue[] = "SORRY";
-    char print[] = "NEVER";
-    char prefix[] = "libisofs: ";
-    iso_set_msgs_severities(queue, print, prefix);
-  });
 }
 
 void SetFixedTimes(IsoNode* node) {
@@ -157,7 +143,7 @@ WriteOptsPtr MakeWriteOptions() {
 }  // namespace
 
 std::string WriteConfigDriveIso(const agent::ConfigDriveFiles& files) {
-  InitLibisofs();
+  InitLibisofs("building config drive");
   DiscardQueuedMessages();
 
   const std::string label(agent::kConfigDriveLabel);

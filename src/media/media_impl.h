@@ -11,6 +11,11 @@
 
 namespace cpi::media {
 
+// Initialises libisofs once per process for both config-drive directions: the process locale
+// left alone, nothing printed, failures queued (their text travels in exceptions). Throws
+// cpi::Error (CloudError) "<purpose>: initializing libisofs: …".
+void InitLibisofs(const std::string& purpose);
+
 // agent::BuildConfigDriveIso's work (config_drive.h documents the image).
 std::string WriteConfigDriveIso(const agent::ConfigDriveFiles& files);
 
