@@ -1,7 +1,8 @@
-#include <fstream>
+#include <cctype>
 
 #include "bosh_libvirt_cpi/actions/vm_actions.h"
 #include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/util/read_file.h"
 #include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 
@@ -10,9 +11,9 @@ namespace {
 
 // libvirt gives every domain an SMBIOS system UUID equal to its own UUID.
 std::string SmbiosUuid() {
-  std::ifstream in("/sys/class/dmi/id/product_uuid");
   std::string uuid;
-  std::getline(in, uuid);
+  if (util::ReadFile("/sys/class/dmi/id/product_uuid", uuid) != 0) return "";
+  uuid = uuid.substr(0, uuid.find('\n'));
   for (char& c : uuid) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return uuid;
 }

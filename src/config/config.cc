@@ -2,13 +2,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
-
-#include <sys/stat.h>
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/json/convert.h"
+#include "bosh_libvirt_cpi/util/read_file.h"
 
 namespace cpi::config {
 namespace {
@@ -179,20 +176,12 @@ Config Load(std::optional<std::string_view> file_text, std::string_view source,
 }
 
 std::string ReadFile(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    throw CpiError("Reading configuration file '" + path + "': it is a directory");
+  std::string text;
+  if (int err = util::ReadFile(path, text); err != 0) {
+    throw CpiError("Reading configuration file '" + path +
+                   "': " + (err == EISDIR ? std::string("it is a directory") : std::strerror(err)));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw CpiError("Reading configuration file '" + path + "': " + std::strerror(errno));
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) {
-    throw CpiError("Reading configuration file '" + path + "': " + std::strerror(errno));
-  }
-  return out.str();
+  return text;
 }
 
 }  // namespace cpi::config

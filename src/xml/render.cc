@@ -1,11 +1,11 @@
 #include "bosh_libvirt_cpi/xml/render.h"
 
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 #include <boost/filesystem.hpp>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/util/read_file.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 
 namespace cpi::xml {
@@ -45,11 +45,11 @@ std::string LoadTemplate(std::string_view name, const std::string& templates_dir
     return std::string(*built_in);
   }
   boost::filesystem::path path = boost::filesystem::path(templates_dir) / std::string(name);
-  std::ifstream in(path.string(), std::ios::binary);
-  if (!in) throw CpiError("reading template " + Quote(path.string()) + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text;
+  if (int err = util::ReadFile(path.string(), text); err != 0) {
+    throw CpiError("reading template " + Quote(path.string()) + ": " + std::strerror(err));
+  }
+  return text;
 }
 
 std::string Render(std::string_view name, const Data& data, const std::string& templates_dir) {
@@ -59,7 +59,10 @@ std::string Render(std::string_view name, const Data& data, const std::string& t
     throw CpiError("template " + Quote(name) + " is invalid: " + tmpl.error_message());
   }
   tmpl.set_custom_escape([](const std::string& s) { return Escape(s); });
-  std::string out = tmpl.render(data);
+  // Rendered through the handler overload: the stream overload would build the C++ locale.
+  std::string out;
+  out.reserve(text.size() * 2);
+  tmpl.render(data, [&out](const std::string& piece) { out += piece; });
   if (!tmpl.is_valid()) {
     throw CpiError("rendering template " + Quote(name) + ": " + tmpl.error_message());
   }

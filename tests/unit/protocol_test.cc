@@ -56,6 +56,17 @@ TEST(ProtocolTest, HypervisorMethodsWithoutMediaDoNotLoadTheMediaModule) {
   EXPECT_EQ(p.err.find("libisofs.so"), std::string::npos);
 }
 
+// iostreams' start-up (any translation unit including <iostream>) and C++ file streams build the
+// C++ locale, ~0.6 MiB of libstdc++ resident for nothing (BENCHMARKS.md, peak RSS). The loader
+// reports every function the process binds; neither entry point may be among them.
+TEST(ProtocolTest, HypervisorMethodsDoNotBuildTheCppLocale) {
+  ProcessResult p =
+      RunCpi(R"({"method":"current_vm_id","arguments":[]})", {}, {{"LD_DEBUG", "bindings"}});
+  EXPECT_NE(p.err.find("bosh-libvirt-cpi-hypervisor"), std::string::npos) << "no LD_DEBUG output";
+  EXPECT_EQ(p.err.find("`_ZNSt8ios_base4InitC1Ev'"), std::string::npos);
+  EXPECT_EQ(p.err.find("`_ZNSt6localeC1Ev'"), std::string::npos);
+}
+
 TEST(ProtocolTest, CreateStemcellLoadsTheMediaModuleAndReportsItsErrors) {
   ProcessResult p = RunCpi(R"({"method":"create_stemcell","arguments":["/nonexistent/image",{}]})",
                            {}, {{"LD_DEBUG", "files"}});

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include <kainjow/mustache.hpp>
+#include "bosh_libvirt_cpi/xml/mustache.h"
 
 namespace cpi::xml {
 
