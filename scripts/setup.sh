@@ -22,7 +22,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libvirt-dev libsimdjson-dev libboost-filesystem-dev libguestfs-dev libgtest-dev libgmock-dev
-  libarchive-dev libisofs-dev nlohmann-json3-dev libkainjow-mustache-dev libspdlog-dev libxml2-dev
+  libarchive-dev libisofs-dev nlohmann-json3-dev libkainjow-mustache-dev libspdlog-dev libpugixml-dev
   libvirt-daemon-system libvirt-daemon-system-sysv libvirt-clients qemu-system-x86 qemu-utils
   dnsmasq-base nftables iptables
   linux-image-amd64 busybox-static syslinux syslinux-common mtools dosfstools fdisk cpio kmod

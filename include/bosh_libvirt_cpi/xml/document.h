@@ -2,10 +2,12 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <libxml/tree.h>
-#include <libxml/xpath.h>
+namespace pugi {
+class xml_document;
+}
 
 namespace cpi::xml {
 
@@ -28,11 +30,8 @@ class Document {
   std::vector<std::string> ElementsXml(const std::string& xpath) const;
 
  private:
-  struct DocDeleter {
-    void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
-  };
-  explicit Document(xmlDoc* doc) : doc_(doc, DocDeleter()) {}
-  std::shared_ptr<xmlDoc> doc_;
+  explicit Document(std::shared_ptr<pugi::xml_document> doc) : doc_(std::move(doc)) {}
+  std::shared_ptr<pugi::xml_document> doc_;
 };
 
 // True when `text` is well-formed XML.
