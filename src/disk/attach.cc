@@ -174,6 +174,17 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
   auto what = [](const std::string& target, const char* where) {
     return "adding device " + target + " to the " + where;
   };
+  // The disk is in one definition only: adds it to the `other` one (`scope`) under the target it
+  // has, unless that target is taken there. Returns the target used.
+  auto complete = [&](const Definitions& defs, const DiskDeviceEntry& entry,
+                      const std::vector<DiskDeviceEntry>& other, virt::Scope scope,
+                      const char* where) {
+    std::string target =
+        TargetFree(other, entry.target) ? entry.target : PickTarget({defs.live, defs.config});
+    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, target, config.templates_dir), scope,
+                         what(target, where));
+    return target;
+  };
   // One decision from what both definitions hold now; returns the hint's target.
   auto attach = [&](const Definitions& defs) -> AttachResult {
     std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
@@ -184,22 +195,12 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
       spdlog::info("disk {} is already attached to VM {} as {}", disk_cid, vm_cid, result.target);
     } else if (in_live) {
       // Live only: a detach whose live part never completed. Put it back into the definition.
-      result = {in_live->target, false};
-      if (!TargetFree(defs.config, result.target)) {
-        result.target = PickTarget({defs.live, defs.config});
-      }
-      virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
-                           virt::Scope::kConfig, what(result.target, "definition"));
+      result = {complete(defs, *in_live, defs.config, virt::Scope::kConfig, "definition"), false};
       spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk_cid,
                    vm_cid, result.target);
     } else if (in_config) {
       // In the definition but not in the running domain: hot-plug it there.
-      result = {in_config->target, false};
-      if (!TargetFree(defs.live, result.target)) {
-        result.target = PickTarget({defs.live, defs.config});
-      }
-      virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, result.target, config.templates_dir),
-                           virt::Scope::kLive, what(result.target, "running domain"));
+      result = {complete(defs, *in_config, defs.live, virt::Scope::kLive, "running domain"), false};
       spdlog::info("hot-plugged disk {} into running VM {} as {}", disk_cid, vm_cid, result.target);
     } else {
       result = {PickTarget({defs.live, defs.config}), false};
