@@ -55,6 +55,23 @@ bool ReadAll(std::string& out) {
   }
 }
 
+// Ends the process once its output is written. The response went out with write(2) and every log
+// record is flushed as it is written (log.cc); stdio is flushed here for the rest. What exit()
+// would add are the libraries' exit handlers and destructors — for libvirt's dependencies
+// (OpenSSL, GnuTLS, p11-kit, GLib) ~0.7 MiB of pages the call never needed, the largest part of
+// the gap between create_vm's peak RSS and its resident set before exit (BENCHMARKS.md, peak
+// RSS). They release nothing the kernel does not release anyway: connections were closed by
+// the handlers, locks are file locks. Sanitized builds exit normally, so that LeakSanitizer
+// still runs.
+[[noreturn]] void Finish(int code) {
+  std::fflush(nullptr);
+#if defined(__SANITIZE_ADDRESS__)
+  std::exit(code);
+#else
+  _exit(code);
+#endif
+}
+
 bool WriteAll(std::string_view data) {
   while (!data.empty()) {
     ssize_t n = write(STDOUT_FILENO, data.data(), data.size());
@@ -126,7 +143,7 @@ int Cleanup(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string_view(argv[1]) == "cleanup") return Cleanup(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "cleanup") Finish(Cleanup(argc, argv));
   cpi::rpc::Options options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -160,7 +177,7 @@ int main(int argc, char** argv) {
   response.push_back('\n');
   if (!WriteAll(response)) {
     std::fprintf(stderr, "bosh-libvirt-cpi: writing the response: %s\n", std::strerror(errno));
-    return 1;
+    Finish(1);
   }
-  return 0;
+  Finish(0);
 }

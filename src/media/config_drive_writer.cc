@@ -1,4 +1,4 @@
-#include "media_impl.h"
+#include "iso_impl.h"
 
 #include <algorithm>
 #include <cstdint>

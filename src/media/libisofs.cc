@@ -1,4 +1,4 @@
-// libisofs set-up shared by the config-drive writer and reader (media module).
+// libisofs set-up shared by the config-drive writer and reader (ISO module).
 #include <sys/types.h>
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <libisofs/libisofs.h>
 
 #include "bosh_libvirt_cpi/errors.h"
-#include "media_impl.h"
+#include "iso_impl.h"
 
 namespace cpi::media {
 

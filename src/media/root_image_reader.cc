@@ -1,4 +1,4 @@
-// Reading a stemcell's root.img out of its tarball with libarchive (media module).
+// Reading a stemcell's root.img out of its tarball with libarchive (archive module).
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -9,9 +9,9 @@
 #include <cstring>
 #include <vector>
 
+#include "archive_impl.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/stemcell/crc32.h"
-#include "media_impl.h"
 
 namespace cpi::media {
 namespace {

@@ -43,33 +43,24 @@ std::vector<std::string> Candidates(const std::string& file, const char* env_var
   return out;
 }
 
-const HypervisorModule* Check(const HypervisorModule* m, const std::string& where) {
-  if (m == nullptr || m->abi_version != kAbiVersion || m->call == nullptr ||
-      m->cleanup == nullptr) {
-    throw CpiError("Loading hypervisor module " + Quote(where) +
-                   ": it was built for a different version of bosh-libvirt-cpi");
-  }
-  return m;
+bool Complete(const HypervisorModule& m) {
+  return m.abi_version == kAbiVersion && m.call != nullptr && m.cleanup != nullptr;
 }
 
 }  // namespace
 
 const HypervisorModule& Hypervisor() {
-  if (loaded != nullptr) return *loaded;
-  if (&bosh_libvirt_cpi_hypervisor_module != nullptr) {
-    loaded = Check(bosh_libvirt_cpi_hypervisor_module(), "(linked in)");
-    return *loaded;
+  if (loaded == nullptr) {
+    loaded = &LoadTable<HypervisorModule>(
+        {kModuleFile, "BOSH_LIBVIRT_CPI_MODULE", kEntryPoint, "hypervisor module"},
+        &bosh_libvirt_cpi_hypervisor_module, &Complete);
   }
-  auto entry = reinterpret_cast<const HypervisorModule* (*)()>(
-      LoadEntryPoint(kModuleFile, "BOSH_LIBVIRT_CPI_MODULE", kEntryPoint, "hypervisor module"));
-  loaded = Check(entry(), kModuleFile);
   return *loaded;
 }
 
-void* LoadEntryPoint(const std::string& file, const char* env_var, const char* entry_point,
-                     const std::string& what) {
+void* LoadEntryPoint(const ModuleSpec& spec) {
   std::string errors;
-  for (const std::string& path : Candidates(file, env_var)) {
+  for (const std::string& path : Candidates(spec.file, spec.env_var)) {
     if (access(path.c_str(), F_OK) != 0) {
       errors += (errors.empty() ? "" : "; ") + path + ": not found";
       continue;
@@ -83,13 +74,14 @@ void* LoadEntryPoint(const std::string& file, const char* env_var, const char* e
       errors += (errors.empty() ? "" : "; ") + path + ": " + (why ? why : "dlopen failed");
       continue;
     }
-    void* entry = dlsym(handle, entry_point);
+    void* entry = dlsym(handle, spec.entry_point);
     if (entry == nullptr) {
-      throw CpiError("Loading " + what + " " + Quote(path) + ": no entry point " + entry_point);
+      throw CpiError(std::string("Loading ") + spec.what + " " + Quote(path) + ": no entry point " +
+                     spec.entry_point);
     }
     return entry;
   }
-  throw CpiError("Loading " + what + ": " + errors);
+  throw CpiError(std::string("Loading ") + spec.what + ": " + errors);
 }
 
 bool HypervisorLoaded() { return loaded != nullptr; }

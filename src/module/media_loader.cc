@@ -1,40 +1,41 @@
-// Finding the media module (media_module.h) from the hypervisor module.
-#include "bosh_libvirt_cpi/errors.h"
-#include "bosh_libvirt_cpi/media/media_module.h"
+// Finding the ISO and archive modules (iso_module.h, archive_module.h) from the hypervisor module.
+#include "bosh_libvirt_cpi/media/archive_module.h"
+#include "bosh_libvirt_cpi/media/iso_module.h"
 #include "bosh_libvirt_cpi/module/loader.h"
 
-// Weak: present only when the media module's objects are linked in (test binary, diagnose tool).
-extern "C" const cpi::media::MediaModule* bosh_libvirt_cpi_media_module() __attribute__((weak));
+// Weak: present only when the modules' objects are linked in (the test binary, the diagnose tool).
+extern "C" const cpi::media::IsoModule* bosh_libvirt_cpi_iso_module() __attribute__((weak));
+extern "C" const cpi::media::ArchiveModule* bosh_libvirt_cpi_archive_module() __attribute__((weak));
 
 namespace cpi::media {
 namespace {
 
-constexpr const char* kMediaFile = "libbosh-libvirt-cpi-media.so";
+bool Complete(const IsoModule& m) {
+  return m.abi_version == kIsoAbiVersion && m.write_config_drive != nullptr &&
+         m.read_config_drive != nullptr;
+}
 
-const MediaModule* Check(const MediaModule* m, const std::string& where) {
-  if (m == nullptr || m->abi_version != kMediaAbiVersion || m->write_config_drive == nullptr ||
-      m->read_config_drive == nullptr || m->open_root_image == nullptr ||
-      m->read_root_image == nullptr || m->close_root_image == nullptr) {
-    throw CpiError("Loading media module " + Quote(where) +
-                   ": it was built for a different version of bosh-libvirt-cpi");
-  }
-  return m;
+bool Complete(const ArchiveModule& m) {
+  return m.abi_version == kArchiveAbiVersion && m.open_root_image != nullptr &&
+         m.read_root_image != nullptr && m.close_root_image != nullptr;
 }
 
 }  // namespace
 
-const MediaModule& Media() {
-  static const MediaModule* loaded = nullptr;
-  if (loaded != nullptr) return *loaded;
-  if (&bosh_libvirt_cpi_media_module != nullptr) {
-    loaded = Check(bosh_libvirt_cpi_media_module(), "(linked in)");
-    return *loaded;
-  }
-  auto entry = reinterpret_cast<const MediaModule* (*)()>(
-      module::LoadEntryPoint(kMediaFile, "BOSH_LIBVIRT_CPI_MEDIA_MODULE",
-                             "bosh_libvirt_cpi_media_module", "media module"));
-  loaded = Check(entry(), kMediaFile);
-  return *loaded;
+const IsoModule& Iso() {
+  static const IsoModule& table =
+      module::LoadTable<IsoModule>({"libbosh-libvirt-cpi-iso.so", "BOSH_LIBVIRT_CPI_ISO_MODULE",
+                                    "bosh_libvirt_cpi_iso_module", "ISO module"},
+                                   &bosh_libvirt_cpi_iso_module, &Complete);
+  return table;
+}
+
+const ArchiveModule& Archive() {
+  static const ArchiveModule& table = module::LoadTable<ArchiveModule>(
+      {"libbosh-libvirt-cpi-archive.so", "BOSH_LIBVIRT_CPI_ARCHIVE_MODULE",
+       "bosh_libvirt_cpi_archive_module", "archive module"},
+      &bosh_libvirt_cpi_archive_module, &Complete);
+  return table;
 }
 
 }  // namespace cpi::media

@@ -1,7 +1,7 @@
 #include "bosh_libvirt_cpi/stemcell/image.h"
 
 #include "bosh_libvirt_cpi/errors.h"
-#include "bosh_libvirt_cpi/media/media_module.h"
+#include "bosh_libvirt_cpi/media/archive_module.h"
 
 namespace cpi::stemcell {
 
@@ -29,7 +29,7 @@ void RefuseLightStemcell(const nlohmann::json& cloud_properties) {
   }
 }
 
-// RootImage forwards to the media module (media_module.h), which holds libarchive.
+// RootImage forwards to the archive module (archive_module.h), which holds libarchive.
 struct RootImage::State {
   void* handle = nullptr;
   std::string path;
@@ -37,7 +37,7 @@ struct RootImage::State {
   uint64_t position = 0;
 
   ~State() {
-    if (handle != nullptr) media::Media().close_root_image(handle);
+    if (handle != nullptr) media::Archive().close_root_image(handle);
   }
 };
 
@@ -53,12 +53,12 @@ uint64_t RootImage::position() const { return state_->position; }
 RootImage RootImage::Open(const std::string& path, std::optional<ImageFormat> claimed) {
   auto s = std::make_unique<State>();
   s->path = path;
-  s->handle = media::Media().open_root_image(path, claimed, &s->info);
+  s->handle = media::Archive().open_root_image(path, claimed, &s->info);
   return RootImage(std::move(s));
 }
 
 size_t RootImage::Read(char* buf, size_t size) {
-  size_t n = media::Media().read_root_image(state_->handle, buf, size);
+  size_t n = media::Archive().read_root_image(state_->handle, buf, size);
   state_->position += n;
   return n;
 }

@@ -1,4 +1,4 @@
-// The qcow2 header checks of stemcell import (image.h), in the media module with the reader that
+// The qcow2 header checks of stemcell import (image.h), in the archive module with the reader that
 // uses them.
 #include <string>
 

@@ -45,15 +45,40 @@ TEST(ProtocolTest, HypervisorMethodLoadsModule) {
   EXPECT_TRUE(r["error"].is_object() || r["error"].is_null());
 }
 
-// libarchive and libisofs (with bz2, lz4, jte) sit in the media module, which only the calls that
-// read stemcells or config drives load: the others do not map them.
-TEST(ProtocolTest, HypervisorMethodsWithoutMediaDoNotLoadTheMediaModule) {
+// libisofs (with jte, bz2) and libarchive (with bz2, lz4) sit in the ISO and archive modules,
+// which only the calls that build or read config drives, or read stemcells, load: the others map
+// none of them.
+TEST(ProtocolTest, HypervisorMethodsWithoutMediaLoadNeitherMediaModule) {
   ProcessResult p =
       RunCpi(R"({"method":"current_vm_id","arguments":[]})", {}, {{"LD_DEBUG", "files"}});
   EXPECT_NE(p.err.find("bosh-libvirt-cpi-hypervisor"), std::string::npos) << "no LD_DEBUG output";
-  EXPECT_EQ(p.err.find("bosh-libvirt-cpi-media"), std::string::npos);
+  EXPECT_EQ(p.err.find("bosh-libvirt-cpi-iso"), std::string::npos);
+  EXPECT_EQ(p.err.find("bosh-libvirt-cpi-archive"), std::string::npos);
   EXPECT_EQ(p.err.find("libarchive.so"), std::string::npos);
   EXPECT_EQ(p.err.find("libisofs.so"), std::string::npos);
+}
+
+// The modules export only their entry points and resolve the core's functions against the
+// executable, which exports just those (cmake/executable_exports.list). Loaded with LD_BIND_NOW,
+// a module whose symbol the executable does not export fails to load ("undefined symbol")
+// instead of failing later, in the middle of a call. The ISO and archive modules are loaded in
+// the hypervisor module's place: their missing entry point proves that the load succeeded.
+TEST(ProtocolTest, ModulesBindEverySymbolAgainstTheExecutable) {
+  for (const char* module : {"hypervisor", "iso", "archive"}) {
+    SCOPED_TRACE(module);
+    std::string path = std::string(CPI_BINARY_DIR) + "/libbosh-libvirt-cpi-" + module + ".so";
+    ProcessResult p = RunCpi(R"({"method":"current_vm_id","arguments":[]})", {},
+                             {{"BOSH_LIBVIRT_CPI_MODULE", path}, {"LD_BIND_NOW", "1"}});
+    EXPECT_EQ(p.exit_code, 0);
+    json error = json::parse(p.out)["error"];
+    std::string message = error.is_object() ? error["message"].get<std::string>() : "";
+    EXPECT_EQ(message.find("undefined symbol"), std::string::npos) << message;
+    if (std::string(module) != "hypervisor") {
+      EXPECT_NE(message.find("no entry point bosh_libvirt_cpi_hypervisor_module"),
+                std::string::npos)
+          << error.dump();
+    }
+  }
 }
 
 // iostreams' start-up (any translation unit including <iostream>) and C++ file streams build the
@@ -67,12 +92,14 @@ TEST(ProtocolTest, HypervisorMethodsDoNotBuildTheCppLocale) {
   EXPECT_EQ(p.err.find("`_ZNSt6localeC1Ev'"), std::string::npos);
 }
 
-TEST(ProtocolTest, CreateStemcellLoadsTheMediaModuleAndReportsItsErrors) {
+TEST(ProtocolTest, CreateStemcellLoadsOnlyTheArchiveModuleAndReportsItsErrors) {
   ProcessResult p = RunCpi(R"({"method":"create_stemcell","arguments":["/nonexistent/image",{}]})",
                            {}, {{"LD_DEBUG", "files"}});
   EXPECT_EQ(p.exit_code, 0);
-  EXPECT_NE(p.err.find("bosh-libvirt-cpi-media"), std::string::npos);
+  EXPECT_NE(p.err.find("bosh-libvirt-cpi-archive"), std::string::npos);
   EXPECT_NE(p.err.find("libarchive.so"), std::string::npos);
+  EXPECT_EQ(p.err.find("bosh-libvirt-cpi-iso"), std::string::npos);
+  EXPECT_EQ(p.err.find("libisofs.so"), std::string::npos);
   json error = json::parse(p.out)["error"];
   EXPECT_EQ(error["type"], "Bosh::Clouds::CloudError");
   EXPECT_NE(error["message"].get<std::string>().find("cannot open the file"), std::string::npos)

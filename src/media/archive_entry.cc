@@ -1,7 +1,7 @@
-// The media module's entry point (media_module.h): the hypervisor module dlopens it for the calls
-// that read stemcell tarballs or build and read config drives.
-#include "bosh_libvirt_cpi/media/media_module.h"
-#include "media_impl.h"
+// The archive module's entry point (archive_module.h): the hypervisor module dlopens it for
+// create_stemcell.
+#include "archive_impl.h"
+#include "bosh_libvirt_cpi/media/archive_module.h"
 
 namespace cpi::media {
 namespace {
@@ -19,12 +19,12 @@ size_t ReadRootImage(void* handle, char* buf, size_t size) {
 
 void CloseRootImage(void* handle) { delete static_cast<RootImageReader*>(handle); }
 
-constexpr MediaModule kModule{kMediaAbiVersion, &WriteConfigDriveIso, &ReadConfigDriveIso,
-                              &OpenRootImage,   &ReadRootImage,       &CloseRootImage};
+constexpr ArchiveModule kModule{kArchiveAbiVersion, &OpenRootImage, &ReadRootImage,
+                                &CloseRootImage};
 
 }  // namespace
 }  // namespace cpi::media
 
-extern "C" const cpi::media::MediaModule* bosh_libvirt_cpi_media_module() {
+extern "C" const cpi::media::ArchiveModule* bosh_libvirt_cpi_archive_module() {
   return &cpi::media::kModule;
 }
