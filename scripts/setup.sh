@@ -28,6 +28,7 @@ packages=(
   linux-image-amd64 busybox-static syslinux syslinux-common mtools dosfstools fdisk cpio kmod
   genisoimage jq gzip tar python3 hyperfine valgrind time
   clang-14 libclang-rt-14-dev
+  mmdebstrap bison flex extlinux e2fsprogs xz-utils
 )
 
 install_packages() {

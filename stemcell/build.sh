@@ -22,11 +22,9 @@ die() { echo "build.sh: $*" >&2; exit 1; }
 
 [ $# -eq 1 ] || die "usage: $0 OUTDIR"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mkdir -p "$1"
-OUTDIR=$(cd "$1" && pwd)
-
-export LC_ALL=C TZ=UTC
-umask 022
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+OUTDIR=$(stemcell_outdir "$1")
 
 EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 VERSION=${STEMCELL_VERSION:-0.0.1}
@@ -69,16 +67,15 @@ OUTPUTS="root.raw root.qcow2 vmlinuz initrd.gz image-raw image-qcow2
 	bosh-stemcell-$VERSION-openstack-kvm-tiny-raw.tgz SHA256SUMS"
 
 # Serialize builds into the same OUTDIR (tests may run in parallel).
-exec 9>"$OUTDIR/.build.lock"
-flock 9
+stemcell_lock "$OUTDIR"
 
 input_hash() {
 	(
 		cd "$HERE"
 		for f in *; do # sorted by LC_ALL=C
 			[ -f "$f" ] || continue
-			# Not inputs of the image: the docs and the libvirt smoke test.
-			case $f in README.md | smoke-test.sh) continue ;; esac
+			# Not inputs of this image: the docs, the libvirt smoke tests, the agent stemcell.
+			case $f in README.md | smoke-test.sh | build-agent-stemcell.sh | agent-smoke-test.sh) continue ;; esac
 			echo "== $f"
 			cat "$f"
 		done
@@ -90,12 +87,8 @@ input_hash() {
 }
 STAMP=$(input_hash)
 
-up_to_date() {
-	[ "${FORCE:-0}" != 1 ] || return 1
-	[ -f "$OUTDIR/.stamp" ] && [ "$(cat "$OUTDIR/.stamp")" = "$STAMP" ] || return 1
-	for f in $OUTPUTS; do [ -f "$OUTDIR/$f" ] || return 1; done
-}
-if up_to_date; then
+# shellcheck disable=SC2086 # OUTPUTS is a word list
+if stemcell_up_to_date "$OUTDIR" "$STAMP" $OUTPUTS; then
 	echo "build.sh: $OUTDIR is up to date (kernel $KVER)"
 	exit 0
 fi
@@ -153,17 +146,7 @@ find "$R" -exec touch -h -d "@$EPOCH" {} +
 
 # --- boot partition (FAT16 + SYSLINUX) and MBR disk -------------------------------
 cp "$KERNEL" "$W/vmlinuz"
-cat >"$W/syslinux.cfg" <<EOF
-SERIAL 0 115200
-DEFAULT bosh
-PROMPT 0
-TIMEOUT 0
-NOESCAPE 1
-LABEL bosh
-  LINUX /vmlinuz
-  INITRD /initrd.gz
-  APPEND $CMDLINE
-EOF
+stemcell_syslinux_cfg /vmlinuz /initrd.gz "$CMDLINE" >"$W/syslinux.cfg"
 touch -d "@$EPOCH" "$W/vmlinuz" "$W/initrd.gz" "$W/syslinux.cfg"
 
 part_sectors=$((DISK_MIB * 2048 - PART_START))
@@ -173,26 +156,12 @@ export MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH=$EPOCH
 mcopy -m -i "$W/part.img" "$W/syslinux.cfg" "$W/vmlinuz" "$W/initrd.gz" ::/
 syslinux --install "$W/part.img"
 
-truncate -s "${DISK_MIB}M" "$W/root.raw"
-sfdisk -q --no-reread --no-tell-kernel "$W/root.raw" >/dev/null <<EOF
-label: dos
-label-id: $DISK_ID
-unit: sectors
-
-start=$PART_START, size=$part_sectors, type=e, bootable
-EOF
-dd if="$MBR_BIN" of="$W/root.raw" bs=440 count=1 conv=notrunc status=none
-dd if="$W/part.img" of="$W/root.raw" bs=512 seek="$PART_START" conv=notrunc,sparse status=none
+stemcell_mbr_disk "$W/root.raw" "$DISK_MIB" "$DISK_ID" e "$W/part.img"
 qemu-img convert -f raw -O qcow2 "$W/root.raw" "$W/root.qcow2"
 touch -d "@$EPOCH" "$W/root.raw" "$W/root.qcow2"
 
 # --- stemcell tarballs ----------------------------------------------------------
-make_tgz() { # OUT DIR MEMBER...
-	local out=$1 dir=$2
-	shift 2
-	tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner \
-		--format=gnu -C "$dir" -cf - "$@" | gzip -n -6 >"$out"
-}
+make_tgz() { stemcell_make_tgz "$EPOCH" "$@"; } # OUT DIR MEMBER...
 
 {
 	dpkg-query -W -f='${Package} ${Version}\n' busybox-static jq libjq1 libonig5 libc6 \
@@ -248,8 +217,6 @@ wait "$qcow2_pid" || die "packaging the qcow2 stemcell failed"
 	"bosh-stemcell-$VERSION-openstack-kvm-tiny.tgz" \
 	"bosh-stemcell-$VERSION-openstack-kvm-tiny-raw.tgz") >"$W/SHA256SUMS"
 
-for f in $OUTPUTS; do
-	mv -f "$W/$f" "$OUTDIR/$f"
-done
-echo "$STAMP" >"$OUTDIR/.stamp"
+# shellcheck disable=SC2086 # OUTPUTS is a word list
+stemcell_publish "$W" "$OUTDIR" "$STAMP" $OUTPUTS
 echo "build.sh: built $OUTDIR (kernel $KVER, stemcell $VERSION)"
