@@ -37,6 +37,13 @@ std::vector<std::string> Candidates(const std::string& file, const char* env_var
     out.emplace_back(env);
     return out;
   }
+  // The release's bundle starts the executable through its own dynamic loader (README.md,
+  // "Building the release"), so /proc/self/exe names the loader, not the executable: its bin/cpi
+  // names the modules' folder explicitly.
+  if (const char* dir = std::getenv(kModuleDirEnv); dir != nullptr && *dir) {
+    out.push_back(std::string(dir) + "/" + file);
+    return out;
+  }
   std::string dir = ExecutableDir();
   out.push_back(dir + "/" + file);
   out.push_back(dir + "/../lib/bosh-libvirt-cpi/" + file);

@@ -15,8 +15,14 @@ struct ModuleSpec {
   const char* what;
 };
 
-// dlopens the module — from $`env_var` when set, else beside the executable, else in
-// ../lib/bosh-libvirt-cpi/ — and returns its function `entry_point`. Never unloaded (the process
+// The folder holding every module, for a program started through the dynamic loader (the
+// release's bundle: `ld-linux-x86-64.so.2 --library-path ... bosh-libvirt-cpi`), where
+// /proc/self/exe is the loader and the executable's own folder cannot be found from it.
+inline constexpr const char* kModuleDirEnv = "BOSH_LIBVIRT_CPI_MODULE_DIR";
+
+// dlopens the module — from $`env_var` when set, else from $BOSH_LIBVIRT_CPI_MODULE_DIR when set,
+// else beside the executable, else in ../lib/bosh-libvirt-cpi/ — and returns its function
+// `entry_point`. Never unloaded (the process
 // ends after one call). Throws cpi::Error (CpiError) naming every place tried.
 void* LoadEntryPoint(const ModuleSpec& spec);
 
