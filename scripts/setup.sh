@@ -29,6 +29,7 @@ packages=(
   genisoimage jq gzip tar python3 hyperfine valgrind time
   clang-14 libclang-rt-14-dev
   mmdebstrap bison flex extlinux e2fsprogs xz-utils
+  debootstrap ruby
 )
 
 install_packages() {
