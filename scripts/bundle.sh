@@ -103,11 +103,17 @@ for f in "$stage"/lib/bosh-libvirt-cpi/*.so; do check "$f"; done
   echo "built on $(. /etc/os-release && echo "$PRETTY_NAME"), glibc $(ldd --version | head -n1 | awk '{print $NF}')"
   echo
   echo "library  debian-package"
+  # One dpkg query for all, by the files' real names (the loader finds some under /usr/lib that
+  # dpkg registered under /lib).
+  declare -A pkg_of=()
+  while read -r pkg file; do
+    pkg_of[$(basename "$file")]=$pkg
+  done < <(for path in "$loader" "${!libs[@]}"; do
+    echo "*/$multiarch/$(basename "$(readlink -f "$path")")"
+  done | xargs dpkg -S 2>/dev/null | sed -E 's/^([^:,]+)[^ ]*: (.*)$/\1 \2/' || true)
   for path in "$loader" "${!libs[@]}"; do
-    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n1 | cut -d: -f1) || true
-    [ -n "$pkg" ] || pkg=$(dpkg -S "$path" 2>/dev/null | head -n1 | cut -d: -f1) || true
-    ver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) || true
-    echo "$(basename "$path")  ${pkg:-?} ${ver:-}"
+    pkg=${pkg_of[$(basename "$(readlink -f "$path")")]:-?}
+    echo "$(basename "$path")  $pkg $(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)"
   done | sort
 } >"$stage/BUNDLE"
 
