@@ -69,9 +69,15 @@ mkdir -p "$work/blobstore" "$dir/src"
 "$bosh" upload-blobs --dir "$dir" >&2
 
 # --- 4. the tarball ----------------------------------------------------------------------------
+# Written aside and renamed: a reader of OUTDIR (a test already running) never sees it missing or
+# half written. Tarballs of other versions go: OUTDIR holds exactly one.
 tarball=$out/bosh-libvirt-cpi-$version.tgz
-rm -f "$out"/bosh-libvirt-cpi-*.tgz
 "$bosh" create-release --dir "$dir" --name bosh-libvirt-cpi --version "$version" \
-  --tarball "$tarball" --force >&2
-chmod 0644 "$tarball"
+  --tarball "$work/release.tgz" --force >&2
+chmod 0644 "$work/release.tgz"
+mv -f "$work/release.tgz" "$tarball.tmp"
+mv -f "$tarball.tmp" "$tarball"
+for f in "$out"/bosh-libvirt-cpi-*.tgz; do
+  [ "$f" = "$tarball" ] || rm -f "$f"
+done
 say "$tarball ($(du -k "$tarball" | cut -f1) KiB)"
