@@ -25,11 +25,22 @@ virsh=(virsh -q -c qemu:///system)
 command -v debootstrap >/dev/null || fail "debootstrap is needed (scripts/setup.sh installs it)"
 release=$(cpi_release)
 
+# A run killed before its cleanup leaves its mounts (the host's /run/libvirt among them) inside
+# the cached root: unmount them before anything else, and never remove across a mount point.
+unmount_leftovers() {
+  local m
+  for m in $(awk -v r="$rootfs/" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r); do
+    say "unmounting leftover $m"
+    umount "$m" 2>/dev/null || umount -l "$m"
+  done
+}
+unmount_leftovers
+
 # --- the Debian 11 root filesystem, cached ----------------------------------------------------
 stamp="$suite minbase $mirror debootstrap $(dpkg-query -W -f='${Version}' debootstrap 2>/dev/null)"
 if [ ! -f "$rootfs/.stamp" ] || [ "$(cat "$rootfs/.stamp")" != "$stamp" ]; then
   say "debootstrap --variant=minbase $suite (cached in $rootfs)"
-  rm -rf "$rootfs" "$rootfs.new"
+  rm -rf --one-file-system "$rootfs" "$rootfs.new"
   mkdir -p "$cache"
   debootstrap --variant=minbase "$suite" "$rootfs.new" "$mirror" >"$cache/debootstrap.log" 2>&1 || {
     tail -n 30 "$cache/debootstrap.log" >&2
@@ -62,7 +73,8 @@ cleanup() {
     "${virsh[@]}" pool-destroy "$pool" >/dev/null 2>&1 || true
   fi
   [ "${KEEP_WORK:-0}" = 1 ] && say "kept $work" || rm -rf "$work"
-  rm -rf "$pool_dir" "$rootfs/var/vcap" "$rootfs/tmp/compile"
+  unmount_leftovers
+  rm -rf --one-file-system "$pool_dir" "$rootfs/var/vcap" "$rootfs/tmp/compile"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -70,7 +82,7 @@ mkdir -p "$pool_dir"
 "${virsh[@]}" pool-create-as "$pool" dir --target "$pool_dir" >/dev/null || fail "creating pool $pool"
 
 # --- the release, installed the way BOSH installs it -------------------------------------------
-rm -rf "$rootfs/var/vcap" "$rootfs/tmp/compile"
+rm -rf --one-file-system "$rootfs/var/vcap" "$rootfs/tmp/compile"
 mkdir -p "$work/release" "$rootfs/tmp/compile" "$rootfs/var/vcap/packages/bosh-libvirt-cpi" \
   "$rootfs/var/vcap/jobs/libvirt_cpi" "$rootfs/var/vcap/data/tmp"
 tar -xzf "$release" -C "$work/release"
@@ -129,7 +141,11 @@ RUBY
 
 # --- the chroot, with the host's libvirt socket ------------------------------------------------
 mkdir -p "$rootfs/run/libvirt" "$rootfs/proc"
+# Read-only: connecting to a socket needs no writable file system, and nothing done through the
+# chroot's path (or a careless `rm -rf` of the build folder while it is mounted) can touch the
+# host's /run/libvirt.
 mount --bind /run/libvirt "$rootfs/run/libvirt" && mounted+=("$rootfs/run/libvirt")
+mount -o remount,bind,ro "$rootfs/run/libvirt"
 mount -t proc proc "$rootfs/proc" && mounted+=("$rootfs/proc")
 
 # call JSON [ENV...]: runs bin/cpi in the chroot with create-env's environment (or the given
