@@ -92,6 +92,7 @@ for d in drivers/gpu drivers/media drivers/infiniband drivers/iio drivers/stagin
 	drivers/scsi/mpt3sas drivers/scsi/megaraid drivers/scsi/be2iscsi drivers/scsi/bnx2fc \
 	drivers/scsi/fnic drivers/scsi/qedf drivers/scsi/qedi drivers/scsi/csiostor \
 	drivers/scsi/aic7xxx drivers/scsi/aacraid drivers/scsi/pm8001 drivers/scsi/smartpqi \
+	drivers/cpufreq drivers/edac arch/x86/kvm \
 	sound net/wireless net/mac80211 net/bluetooth net/nfc net/can net/6lowpan net/ieee802154 \
 	net/mac802154 fs/ocfs2 fs/gfs2 fs/f2fs fs/nfsd fs/ubifs fs/jffs2 fs/nilfs2 fs/reiserfs \
 	fs/hfs fs/hfsplus fs/orangefs fs/ceph fs/smb; do
@@ -243,13 +244,20 @@ find "$R" -xdev -exec touch -h -d "@$EPOCH" {} +
 used_mib=$(du -smx "$R" | cut -f1)
 part_sectors=$((DISK_MIB * 2048 - PART_START))
 truncate -s $((part_sectors * 512)) "$W/part.img"
-# ^64bit: EXTLINUX 6.04 cannot boot from 64bit ext4.  Fixed UUID and hash seed, fake time: cheap
-# steps towards a reproducible file system.
-E2FSPROGS_FAKE_TIME=$EPOCH mkfs.ext4 -q -F -O ^64bit -L bosh-root -U "$ROOT_UUID" \
+# ^64bit: EXTLINUX 6.04 cannot boot from 64bit ext4.  -b 4096: mke2fs would pick 1 KiB blocks
+# for a file system this small.  Fixed UUID and hash seed, fake time: cheap steps towards a
+# reproducible file system.
+E2FSPROGS_FAKE_TIME=$EPOCH mkfs.ext4 -q -F -b 4096 -O ^64bit -L bosh-root -U "$ROOT_UUID" \
 	-E "hash_seed=$ROOT_UUID,root_owner=0:0" -m 1 -d "$R" "$W/part.img" ||
 	die "mkfs.ext4 -d failed (image content $used_mib MiB, disk $DISK_MIB MiB: raise DISK_MIB?)"
 mkdir -p "$MNT"
 mount -o loop "$W/part.img" "$MNT"
+# mkfs.ext4 -d leaves all-zero blocks of files as holes; EXTLINUX fails on holes ("I/O error"
+# loading the kernel), so the kernel and initramfs are rewritten without any.
+for f in "$MNT/boot/vmlinuz-$KVER" "$MNT/boot/initrd.img-$KVER"; do
+	cp --sparse=never -p "$f" "$f.dense"
+	mv "$f.dense" "$f"
+done
 extlinux --install "$MNT/boot/extlinux" >/dev/null 2>&1 || die "extlinux --install failed"
 umount "$MNT"
 
