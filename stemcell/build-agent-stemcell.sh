@@ -67,6 +67,7 @@ PACKAGES=(
 	systemd systemd-sysv udev kmod dbus       # init, /dev/disk/by-{id,label}, module autoload
 	linux-image-amd64 initramfs-tools         # kernel (virtio, ata_piix, isofs are modules)
 	iproute2 iputils-arping resolvconf        # agent networking (networkd files + resolvconf -u)
+	procps                                    # pkill, sysctl (agent networking, IPv6)
 	runit                                     # runsvdir/sv/svlogd: the agent drives monit with sv
 	parted fdisk                              # agent disk partitioning
 	ca-certificates                           # update-ca-certificates (update_settings)
