@@ -104,7 +104,11 @@ void AnyMap(const json& v, const std::string& path, Violations& out) {
 }
 
 void Uint64(const json& v, const std::string& path, Violations& out) {
-  if (!v.is_null() && !v.is_number_unsigned()) Fail(out, path, "a non-negative integer", v);
+  // Requests reach us through simdjson (json/convert.cc), which hands every integer that fits an
+  // int64 over as signed: `"swap_size": 0` from bosh create-env is a signed 0 here.
+  bool ok = v.is_null() || v.is_number_unsigned() ||
+            (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+  if (!ok) Fail(out, path, "a non-negative integer", v);
 }
 
 void Int(const json& v, const std::string& path, Violations& out) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bosh_libvirt_cpi/json/convert.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
 
 namespace cpi::agent {
@@ -330,6 +331,16 @@ TEST(SettingsTest, CheckCatchesNegativeSwapSize) {
   json s = ValidSettings();
   s["env"]["bosh"]["swap_size"] = -1;
   EXPECT_TRUE(Has(CheckSettingsTypes(s), "env.bosh.swap_size must be a non-negative integer"));
+}
+
+TEST(SettingsTest, CheckAcceptsSwapSizeAsARequestCarriesIt) {
+  // bosh create-env sends `"swap_size": 0`; parsed like a request, it is a signed integer.
+  simdjson::dom::parser parser;
+  simdjson::padded_string text(std::string_view(R"({"bosh": {"swap_size": 0}})"));
+  json s = ValidSettings();
+  s["env"] = cpi::json::ToJson(parser.parse(text).value());
+  ASSERT_FALSE(s["env"]["bosh"]["swap_size"].is_number_unsigned());
+  EXPECT_EQ(Joined(CheckSettingsTypes(s)), "");
 }
 
 TEST(SettingsTest, CheckMatchesKeysCaseInsensitivelyLikeGo) {
