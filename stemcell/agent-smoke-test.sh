@@ -45,7 +45,13 @@ command virsh -q -c "$URI" version >/dev/null || fail "libvirtd is not answering
 
 W=$(mktemp -d /tmp/agent-smoke.XXXXXX)
 chmod 755 "$W"
-mkdir -p "$W/console" "$W/locks"
+mkdir -p "$W/console" "$W/locks" "$W/cpi"
+# A private copy of the CPI and its modules (it loads them from its own folder first): a rebuild of
+# the build tree during the run must not pull them from under it.
+cp "$CPI" "$W/cpi/bosh-libvirt-cpi"
+cp "$(dirname "$CPI")"/libbosh-libvirt-cpi-*.so "$W/cpi/" 2>/dev/null ||
+	cp "$(dirname "$CPI")"/../lib/bosh-libvirt-cpi/libbosh-libvirt-cpi-*.so "$W/cpi/"
+CPI=$W/cpi/bosh-libvirt-cpi
 chmod 777 "$W/console"
 vm='' stemcell='' disk='' attached=0
 
@@ -60,12 +66,14 @@ agent_log() {
 	[ "${1:-}" != stop ] || virsh destroy "$vm" >/dev/null 2>&1 || true
 	qemu-img convert -U -O raw "$overlay" "$W/root.raw" 2>/dev/null || return 0
 	mkdir -p "$W/mnt"
-	if mount -o ro,noload,loop,offset=1048576 "$W/root.raw" "$W/mnt" 2>/dev/null; then
-		cp "$W/mnt/var/vcap/bosh/log/current" "$W/agent.log" 2>/dev/null
+	# Read-write on this private copy: mounting replays the journal, where the newest log blocks
+	# of a running VM still are.
+	if mount -o loop,offset=1048576 "$W/root.raw" "$W/mnt" 2>/dev/null; then
+		cp "$W/mnt/var/vcap/bosh/log/current" "$W/agent.log" 2>/dev/null || true
 		umount "$W/mnt"
 	fi
 	rm -f "$W/root.raw"
-	[ -z "${KEEP_LOGS:-}" ] || { mkdir -p "$KEEP_LOGS" && cp "$W/agent.log" "$KEEP_LOGS/" 2>/dev/null; }
+	[ -z "${KEEP_LOGS:-}" ] || { mkdir -p "$KEEP_LOGS" && cp "$W/agent.log" "$KEEP_LOGS/" 2>/dev/null; } || true
 	return 0
 }
 
@@ -254,7 +262,9 @@ jq -e --arg d "$disk" 'index($d) != null' <<<"$disks" >/dev/null || fail "list_d
 
 # Errors and warnings the agent logged (each may be a CPI bug); KEEP_LOGS keeps the whole log.
 agent_log
-grep -E '\[[A-Za-z]+\] [0-9/: ]+ (ERROR|WARN)' "$W/agent.log" | cut -c1-300 | sed 's/^/  agent: /' >&2 || true
+[ -s "$W/agent.log" ] || log "could not read the agent's log from the VM's disk"
+{ grep -aE '\[[A-Za-z]+\] [0-9/: ]+ (ERROR|WARN)' "$W/agent.log" 2>/dev/null || true; } |
+	cut -c1-300 | sed 's/^/  agent: /' >&2
 
 # Back out like delete-env: unmount, detach, delete.
 agent_wait unmount_disk "$(jq -cn --arg d "$disk" '[$d]')" >/dev/null
