@@ -359,4 +359,8 @@ methods = ", ".join(f"{k} {n}/{t:.2f}" for k, (n, t) in sorted(c["by_method"].it
 print(f"{s:<14} {wall:9.1f} {c['seconds']:9.2f} {100 * c['seconds'] / wall:6.1f}% {c['calls']:6d}  {methods}")
 EOF
 done
+for s in create-env-1 create-env-2 delete-env; do
+  echo "$s, the CLI's steps:"
+  tr -d '\r' <"$work/$s.out" | grep -E '\.\.\. Finished \(' | sed 's/^ */  /'
+done
 say "PASSED"
