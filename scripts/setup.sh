@@ -30,6 +30,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   mmdebstrap bison flex extlinux e2fsprogs xz-utils
   debootstrap ruby
+  openssh-server openssh-client
   strace
 )
 

@@ -150,8 +150,7 @@ int Cleanup(int argc, char** argv) {
 // 1 otherwise; touches no hypervisor.
 int CheckConfig(const std::string& path) {
   try {
-    cpi::config::Config config =
-        cpi::config::Load(cpi::config::ReadFile(path), cpi::Quote(path), std::nullopt);
+    cpi::config::Config config = cpi::config::LoadFile(path, std::nullopt);
     if (config.agent.mbus.empty()) {
       std::fprintf(stderr,
                    "bosh-libvirt-cpi: configuration %s: 'agent.mbus' is not set; create_vm "

@@ -55,9 +55,9 @@ std::string Describe(const Finding& finding, bool dry_run) {
 }
 
 Report RunCommand(const std::optional<std::string>& config_path, const Options& options) {
-  config::Config config =
-      config_path ? config::Load(config::ReadFile(*config_path), Quote(*config_path), std::nullopt)
-                  : config::Load(std::nullopt, "(built-in defaults)", std::nullopt);
+  config::Config config = config_path
+                              ? config::LoadFile(*config_path, std::nullopt)
+                              : config::Load(std::nullopt, "(built-in defaults)", std::nullopt);
   return module::Hypervisor().cleanup(config, options);
 }
 

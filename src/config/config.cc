@@ -1,7 +1,10 @@
 #include "bosh_libvirt_cpi/config/config.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+
+#include <strings.h>
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/json/convert.h"
@@ -173,6 +176,80 @@ Config Load(std::optional<std::string_view> file_text, std::string_view source,
     }
   }
   return FromJson(document, source);
+}
+
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Percent-encodes all but RFC 3986's unreserved characters and '/'.
+std::string EncodePath(std::string_view path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// The (still percent-encoded) value of a local file parameter that names a relative path.
+bool IsRelativeFile(std::string_view name, std::string_view value) {
+  if (value.empty() || value[0] == '/' || EqualsIgnoreCase(value.substr(0, 3), "%2F")) return false;
+  if (EqualsIgnoreCase(name, "keyfile") || EqualsIgnoreCase(name, "known_hosts") ||
+      EqualsIgnoreCase(name, "pkipath")) {
+    return true;
+  }
+  if (EqualsIgnoreCase(name, "command")) {
+    return value.find('/') != std::string_view::npos ||
+           value.find("%2F") != std::string_view::npos ||
+           value.find("%2f") != std::string_view::npos;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string ResolveUriFiles(std::string_view uri, std::string_view base_dir) {
+  size_t query = uri.find('?');
+  if (query == std::string_view::npos || base_dir.empty()) return std::string(uri);
+  size_t end = uri.find('#', query);
+  if (end == std::string_view::npos) end = uri.size();
+  std::string prefix = EncodePath(base_dir);
+  if (prefix.back() != '/') prefix.push_back('/');
+  std::string out(uri.substr(0, query + 1));
+  // libvirt separates parameters with '&' or ';'.
+  size_t start = query + 1;
+  while (start <= end) {
+    size_t stop = uri.find_first_of("&;", start);
+    if (stop == std::string_view::npos || stop > end) stop = end;
+    std::string_view param = uri.substr(start, stop - start);
+    size_t eq = param.find('=');
+    if (eq != std::string_view::npos && IsRelativeFile(param.substr(0, eq), param.substr(eq + 1))) {
+      out.append(param.substr(0, eq + 1)).append(prefix).append(param.substr(eq + 1));
+    } else {
+      out.append(param);
+    }
+    if (stop < end) out.push_back(uri[stop]);
+    start = stop + 1;
+  }
+  out.append(uri.substr(end));
+  return out;
+}
+
+Config LoadFile(const std::string& path, std::optional<simdjson::dom::object> context) {
+  Config config = Load(ReadFile(path), Quote(path), context);
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  config.libvirt.uri = ResolveUriFiles(config.libvirt.uri, dir);
+  return config;
 }
 
 std::string ReadFile(const std::string& path) {

@@ -28,8 +28,7 @@ config::Config LoadConfig(const Options& options, const Request& request) {
   if (!options.config_path) {
     return config::Load(std::nullopt, "(built-in defaults)", request.context);
   }
-  std::string text = config::ReadFile(*options.config_path);
-  return config::Load(text, Quote(*options.config_path), request.context);
+  return config::LoadFile(*options.config_path, request.context);
 }
 
 nlohmann::json Run(const Request& request, const Options& options) {

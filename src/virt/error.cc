@@ -3,6 +3,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <string_view>
+
 namespace cpi::virt {
 namespace {
 
@@ -25,7 +27,15 @@ bool Error::transient() const {
   bool connection = domain_ == VIR_FROM_RPC || domain_ == VIR_FROM_REMOTE;
   switch (code_) {
     case VIR_ERR_SYSTEM_ERROR:
-      return connection;
+      // The ssh transport reports any failure of its ssh child this way, with ssh's own words: a
+      // host key that does not match known_hosts, or a client key the host refuses, is a
+      // configuration problem a retry cannot fix (README.md, "Reaching libvirtd from a
+      // Director"); an unreachable host stays transient.
+      return connection &&
+             std::string_view(what()).find("Host key verification failed") ==
+                 std::string_view::npos &&
+             std::string_view(what()).find("Permission denied (publickey") ==
+                 std::string_view::npos;
     case VIR_ERR_INTERNAL_ERROR:
       return domain_ == VIR_FROM_RPC;  // "client socket is closed": the daemon went away
     case VIR_ERR_NO_CONNECT:

@@ -77,6 +77,31 @@ for path in /instance_groups/name=bosh/properties/libvirt/domain_type \
   [ "$("$bosh" interpolate "$work/tcg.yml" --path "$path")" = qemu ] || fail "tcg.yml: $path is not qemu"
 done
 
+# director-ssh.yml and director-tls.yml (README.md, "Reaching libvirtd from a Director"): the
+# Director's job gets libvirt.ssh.* / libvirt.tls.* from their variables (the ssh key generated
+# by the vars store), every key a property of the job's spec; create-env's CPI is untouched.
+interpolate_director "$work/creds.yml" -o "$repo/manifests/libvirt/director-ssh.yml" \
+  -v director_libvirt_uri=qemu+ssh://bosh@192.168.122.1/system \
+  -v libvirt_ssh_known_hosts="192.168.122.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAtest" \
+  -o "$repo/manifests/libvirt/director-tls.yml" -v libvirt_tls_ca_cert=CA \
+  -v libvirt_tls_client_cert=CERT -v libvirt_tls_client_key=KEY >"$work/remote.yml" ||
+  fail "cpi.yml + director-ssh.yml + director-tls.yml failed to interpolate"
+remote() { "$bosh" interpolate "$work/remote.yml" --path "/instance_groups/name=bosh/properties/libvirt/$1"; }
+[ "$(remote ssh/private_key | head -n1)" = "$("$bosh" interpolate "$work/creds.yml" --path /libvirt_ssh/private_key | head -n1)" ] ||
+  fail "director-ssh.yml: libvirt.ssh.private_key is not the vars store's libvirt_ssh key"
+grep -q 'PRIVATE KEY' <<<"$(remote ssh/private_key)" || fail "director-ssh.yml: no generated private key"
+[ "$(remote ssh/known_hosts)" = "192.168.122.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAtest" ] ||
+  fail "director-ssh.yml: libvirt.ssh.known_hosts"
+[ "$(remote tls/client_key)" = KEY ] || fail "director-tls.yml: libvirt.tls.client_key"
+for section in ssh tls; do
+  for key in $(remote "$section" | sed -n 's/^\([a-z_]*\):.*/\1/p'); do
+    "$bosh" interpolate "$spec" --path "/properties/libvirt.$section.$key" >/dev/null 2>&1 ||
+      fail "libvirt/$section/$key is not a property of $spec"
+  done
+done
+! "$bosh" interpolate "$work/remote.yml" --path /cloud_provider/properties/libvirt/ssh >/dev/null 2>&1 ||
+  fail "director-ssh.yml touched create-env's cloud_provider"
+
 # The ops file without one of its variables is an error (--var-errs), e.g. the storage pool.
 without_pool=()
 for ((i = 0; i < ${#director_vars[@]}; i += 2)); do

@@ -98,45 +98,13 @@ mkdir -p "$work/release/job"
 tar -xzf "$work/release/jobs/libvirt_cpi.tgz" -C "$work/release/job"
 job=$rootfs/var/vcap/jobs/libvirt_cpi
 mkdir -p "$job/bin" "$job/config"
-# Spec defaults plus this test's properties; ERB with p/if_p as job templates use them.
+# Spec defaults plus this test's properties (render_job, tests/bosh/release_lib.sh).
 cat >"$work/props.json" <<EOF
 {"libvirt": {"uri": "qemu:///system", "storage_pool": "$pool", "domain_type": "qemu"},
  "agent": {"mbus": "https://mbus:secret@0.0.0.0:6868"},
  "lock_dir": "/var/vcap/data/tmp/locks"}
 EOF
-ruby -rjson -ryaml -rerb - "$work/release/job" "$work/props.json" "$job" <<'RUBY' || fail "rendering the job"
-job_dir, props_file, out_dir = ARGV
-spec = YAML.load_file(File.join(job_dir, 'job.MF'))
-given = JSON.parse(File.read(props_file))
-dig = ->(hash, name) { name.split('.').reduce(hash) { |h, k| h.is_a?(Hash) ? h[k] : nil } }
-props = {}
-spec['properties'].each do |name, definition|
-  value = dig.(given, name)
-  props[name] = value.nil? ? definition['default'] : value
-end
-context = Object.new
-context.define_singleton_method(:p) do |names, *default|
-  Array(names).each { |n| return props[n] unless props[n].nil? }
-  return default.first unless default.empty?
-  raise "no property #{names}"
-end
-context.define_singleton_method(:if_p) do |name, &block|
-  else_block = Object.new
-  if props[name].nil?
-    else_block.define_singleton_method(:else) { |&b| b.call }
-  else
-    block.call(props[name])
-    else_block.define_singleton_method(:else) { |&_| nil }
-  end
-  else_block
-end
-spec['templates'].each do |source, target|
-  text = ERB.new(File.read(File.join(job_dir, 'templates', source)), trim_mode: '-')
-                .result(context.instance_eval { binding })
-  File.write(File.join(out_dir, target), text)
-  File.chmod(0o755, File.join(out_dir, target)) if target.start_with?('bin/')
-end
-RUBY
+render_job "$work/release/job" "$work/props.json" "$job" || fail "rendering the job"
 "$build_dir/bosh-libvirt-cpi" --check-config "$job/config/cpi.json" >&2 || fail "rendered cpi.json is invalid"
 
 # --- the chroot, with the host's libvirt socket ------------------------------------------------
@@ -158,7 +126,6 @@ call() {
   chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${env[@]}" \
     /var/vcap/jobs/libvirt_cpi/bin/cpi <<<"$request" 2>>"$work/cpi.stderr"
 }
-result() { jq -c -e '.error == null' >/dev/null <<<"$1" && jq -c '.result' <<<"$1"; }
 
 r=$(call '{"method":"info","arguments":[],"context":{"director_uuid":"portability"}}')
 [ "$(jq -c .result.api_version <<<"$r")" = 2 ] || fail "info: $r"
@@ -180,18 +147,7 @@ grep -q 'libvirt.so.0$' <<<"$loaded" || fail "libvirt was not loaded from the pa
 : >"$work/cpi.stderr"
 
 # A Director VM sets neither BOSH_PACKAGES_DIR nor BOSH_JOBS_DIR: /var/vcap is the default.
-r=$(call '{"method":"create_disk","arguments":[64,{},null],"context":{"director_uuid":"portability"}}' \
-  LANG=C)
-disk=$(result "$r" | jq -r .) || fail "create_disk: $r"
-"${virsh[@]}" vol-info --pool "$pool" "$disk" >/dev/null 2>&1 || fail "create_disk: no volume $disk in $pool"
-[ "$(result "$(call "{\"method\":\"has_disk\",\"arguments\":[\"$disk\"],\"context\":{}}")")" = true ] ||
-  fail "has_disk $disk is not true"
-r=$(call "{\"method\":\"delete_disk\",\"arguments\":[\"$disk\"],\"context\":{}}")
-result "$r" >/dev/null || fail "delete_disk: $r"
-[ "$(result "$(call "{\"method\":\"has_disk\",\"arguments\":[\"$disk\"],\"context\":{}}")")" = false ] ||
-  fail "has_disk $disk after delete_disk is not false"
-! "${virsh[@]}" vol-info --pool "$pool" "$disk" >/dev/null 2>&1 || fail "delete_disk left $disk in $pool"
-say "create_disk / has_disk / delete_disk of $disk in pool $pool: ok"
+disk_roundtrip "without BOSH_*_DIR" LANG=C
 
 # Without the bundle's loader, the executable does not run on this system at all.
 if chroot "$rootfs" /var/vcap/packages/bosh-libvirt-cpi/bin/bosh-libvirt-cpi --version >"$work/bare" 2>&1; then

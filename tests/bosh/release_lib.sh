@@ -64,3 +64,66 @@ interpolate_director() {
   "$(bosh_cli)" interpolate "$(bosh_deployment)/bosh.yml" -o "$repo/manifests/libvirt/cpi.yml" \
     --vars-store "$store" "${director_vars[@]}" --var-errs --var-errs-unused "$@"
 }
+
+# render_job JOB_DIR PROPS_JSON OUT_DIR: renders the job unpacked in JOB_DIR (job.MF, templates/)
+# into OUT_DIR with the spec's defaults overlaid by PROPS_JSON (nested keys), by a few lines of
+# Ruby ERB with p/if_p as job templates use them; bin/* executable. What BOSH's own rendering
+# produces is release_templates_test.sh's subject; this is for tests that install the job by hand.
+render_job() {
+  ruby -rjson -ryaml -rerb -rfileutils - "$1" "$2" "$3" <<'RUBY'
+job_dir, props_file, out_dir = ARGV
+spec = YAML.load_file(File.join(job_dir, File.exist?(File.join(job_dir, 'job.MF')) ? 'job.MF' : 'spec'))
+given = JSON.parse(File.read(props_file))
+dig = ->(hash, name) { name.split('.').reduce(hash) { |h, k| h.is_a?(Hash) ? h[k] : nil } }
+props = {}
+spec['properties'].each do |name, definition|
+  value = dig.(given, name)
+  props[name] = value.nil? ? definition['default'] : value
+end
+context = Object.new
+context.define_singleton_method(:p) do |names, *default|
+  Array(names).each { |n| return props[n] unless props[n].nil? }
+  return default.first unless default.empty?
+  raise "no property #{names}"
+end
+context.define_singleton_method(:if_p) do |name, &block|
+  else_block = Object.new
+  if props[name].nil?
+    else_block.define_singleton_method(:else) { |&b| b.call }
+  else
+    block.call(props[name])
+    else_block.define_singleton_method(:else) { |&_| nil }
+  end
+  else_block
+end
+spec['templates'].each do |source, target|
+  text = ERB.new(File.read(File.join(job_dir, 'templates', source)), trim_mode: '-')
+                .result(context.instance_eval { binding })
+  FileUtils.mkdir_p(File.dirname(File.join(out_dir, target)))
+  File.write(File.join(out_dir, target), text)
+  File.chmod(0o755, File.join(out_dir, target)) if target.start_with?('bin/')
+end
+RUBY
+}
+
+# result RESPONSE: the response's result (compact JSON); fails (status 1) on an error response.
+result() { jq -c -e '.error == null' >/dev/null <<<"$1" && jq -c '.result' <<<"$1"; }
+
+# disk_roundtrip LABEL [ARGS...]: through the caller's `call JSON [ARGS...]` (its packaged bin/cpi;
+# ARGS go to the create_disk call) in the caller's storage pool $pool, read with "${virsh[@]}":
+# create_disk makes a volume, has_disk is true, delete_disk removes it, has_disk is false.
+disk_roundtrip() {
+  local label=$1 r disk
+  shift
+  r=$(call '{"method":"create_disk","arguments":[64,{},null],"context":{"director_uuid":"test"}}' "$@")
+  disk=$(result "$r" | jq -r .) || fail "$label: create_disk: $r"
+  "${virsh[@]}" vol-info --pool "$pool" "$disk" >/dev/null 2>&1 || fail "$label: no volume $disk in $pool"
+  [ "$(result "$(call "{\"method\":\"has_disk\",\"arguments\":[\"$disk\"],\"context\":{}}")")" = true ] ||
+    fail "$label: has_disk $disk is not true"
+  r=$(call "{\"method\":\"delete_disk\",\"arguments\":[\"$disk\"],\"context\":{}}")
+  result "$r" >/dev/null || fail "$label: delete_disk: $r"
+  [ "$(result "$(call "{\"method\":\"has_disk\",\"arguments\":[\"$disk\"],\"context\":{}}")")" = false ] ||
+    fail "$label: has_disk $disk after delete_disk is not false"
+  ! "${virsh[@]}" vol-info --pool "$pool" "$disk" >/dev/null 2>&1 || fail "$label: delete_disk left $disk in $pool"
+  say "$label: create_disk / has_disk / delete_disk of $disk in pool $pool: ok"
+}

@@ -1,5 +1,10 @@
 #include "bosh_libvirt_cpi/config/config.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "bosh_libvirt_cpi/errors.h"
@@ -101,6 +106,51 @@ TEST(ConfigTest, MissingFileNamesPath) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/cpi.json"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos);
   }
+}
+
+// The BOSH job renders credentials beside cpi.json and names them by relative paths (README.md,
+// "Reaching libvirtd from a Director"); the CPI anchors them at the config file's folder.
+TEST(ConfigTest, RelativeUriFilesAreAnchoredAtTheConfigFolder) {
+  EXPECT_EQ(ResolveUriFiles(
+                "qemu+ssh://root@h:22/system?keyfile=ssh%2Fid_key&command=..%2Fbin%2Flibvirt-ssh",
+                "/var/vcap/jobs/libvirt_cpi/config"),
+            "qemu+ssh://root@h:22/system?keyfile=/var/vcap/jobs/libvirt_cpi/config/ssh%2Fid_key"
+            "&command=/var/vcap/jobs/libvirt_cpi/config/..%2Fbin%2Flibvirt-ssh");
+  // A folder with characters that need escaping (a create-env home with a space).
+  EXPECT_EQ(ResolveUriFiles("qemu+tls://h/system?pkipath=tls", "/home/a b/jobs/x%y/config"),
+            "qemu+tls://h/system?pkipath=/home/a%20b/jobs/x%25y/config/tls");
+  EXPECT_EQ(ResolveUriFiles("qemu+libssh://h/system?KnOwN_HoStS=k;keyfile=id#frag", "/c"),
+            "qemu+libssh://h/system?KnOwN_HoStS=/c/k;keyfile=/c/id#frag");
+}
+
+TEST(ConfigTest, AbsoluteUriFilesAndOtherPartsAreUnchanged) {
+  for (const char* uri : {"qemu:///system", "qemu+ssh://h/system?keyfile=/k&known_hosts=%2Fk",
+                          "qemu+ssh://h/system?command=ssh&no_verify=1&socket=rel/sock&netcat=nc",
+                          "qemu+tls://h/system?pkipath=%2fetc%2Fpki&no_tty=1",
+                          "qemu+ssh://h/system?keyfile=&", "qemu+ssh://h/system?"}) {
+    EXPECT_EQ(ResolveUriFiles(uri, "/c"), uri);
+  }
+  EXPECT_EQ(ResolveUriFiles("qemu+ssh://h/system?keyfile=k", ""), "qemu+ssh://h/system?keyfile=k");
+}
+
+TEST(ConfigTest, LoadFileAnchorsUriFilesAfterTheContextOverlay) {
+  char dir[] = "/tmp/cpi-config-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/cpi.json";
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(R"({"libvirt":{"uri":"qemu+ssh://h/system?keyfile=ssh%2Fid_key"}})", f);
+  std::fclose(f);
+  EXPECT_EQ(LoadFile(path, std::nullopt).libvirt.uri,
+            "qemu+ssh://h/system?keyfile=" + std::string(dir) + "/ssh%2Fid_key");
+  simdjson::dom::parser parser;
+  simdjson::dom::object context =
+      parser.parse(std::string(R"({"libvirt":{"uri":"qemu+tls://h/system?pkipath=tls"}})"))
+          .get_object();
+  EXPECT_EQ(LoadFile(path, context).libvirt.uri,
+            "qemu+tls://h/system?pkipath=" + std::string(dir) + "/tls");
+  std::remove(path.c_str());
+  rmdir(dir);
 }
 
 TEST(ConfigTest, DirectoryIsNotAConfigFile) { EXPECT_THROW(ReadFile("/tmp"), Error); }

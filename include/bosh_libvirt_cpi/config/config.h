@@ -45,6 +45,19 @@ struct Config {
 Config Load(std::optional<std::string_view> file_text, std::string_view source,
             std::optional<simdjson::dom::object> context);
 
+// Reads the --config file at `path` and loads it like Load (with the request context), then makes
+// the local file parameters of `libvirt.uri` that are relative paths relative to the file's folder
+// (ResolveUriFiles): the BOSH job renders its credentials beside cpi.json and cannot know at render
+// time where the job is installed (README.md, "Reaching libvirtd from a Director").
+Config LoadFile(const std::string& path, std::optional<simdjson::dom::object> context);
+
+// The libvirt URI with each relative value of its local file parameters (keyfile, known_hosts,
+// pkipath, and command when it names a path with a '/') prefixed by `base_dir` + '/',
+// percent-encoded; absolute values (starting with '/' or %2F), bare command names (found on PATH by
+// libvirt) and every other part of the URI are unchanged. Parameter names compare
+// case-insensitively, as libvirt compares them.
+std::string ResolveUriFiles(std::string_view uri, std::string_view base_dir);
+
 // Validates an already merged JSON document. Throws like Load.
 Config FromJson(const nlohmann::json& document, std::string_view source);
 
