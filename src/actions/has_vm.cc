@@ -8,7 +8,7 @@ nlohmann::json HasVm(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
   host::Host host = host::Host::Open(call.Config());
   try {
-    return vm::FindVm(host, vm_cid).has_value();
+    return vm::FindVm(host, vm_cid) != nullptr;
   } catch (...) {
     host::RethrowWithStep("Checking whether VM " + Quote(vm_cid) + " exists");
   }

@@ -12,10 +12,7 @@
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
-#include "bosh_libvirt_cpi/virt/inventory.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
@@ -175,10 +172,10 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
 
 // Destroys and undefines the domain; false when it was gone already.
 bool RemoveDomain(host::Host& host, const std::string& name) {
-  std::optional<virt::DomainPtr> dom = host.conn().FindDomain(name);
+  std::unique_ptr<virt::Domain> dom = host.FindDomain(name);
   if (!dom) return false;
-  virt::DestroyDomain(dom->get(), name);
-  virt::UndefineDomain(dom->get(), name);
+  dom->Destroy();
+  dom->Undefine();
   return true;
 }
 
@@ -335,18 +332,18 @@ Report Run(const config::Config& config, const Options& options) {
   std::vector<VolumeFacts> volumes;
   std::vector<DomainFacts> domains;
   try {
-    virStoragePoolPtr pool = host.Pool();
+    virt::Pool& pool = host.Pool();
     // Picks up files libvirt has not seen (a daemon that died mid-call). Refused while another
     // process is building a volume; the list libvirt has is then used as it is.
     try {
-      virt::RefreshPool(pool, host.pool_name());
+      pool.Refresh();
     } catch (const virt::Error& e) {
       spdlog::warn("{}", e.what());
     }
-    for (const virt::VolumeDescription& v : virt::ListVolumeDescriptions(pool, host.pool_name())) {
+    for (const virt::VolumeDescription& v : pool.ListVolumes()) {
       volumes.push_back(ReadVolume(v));
     }
-    for (const virt::DomainDescription& d : virt::ListDomainDescriptions(host.raw())) {
+    for (const virt::DomainDescription& d : host.conn().ListDomains()) {
       domains.push_back(ReadDomain(d));
     }
   } catch (...) {
@@ -355,7 +352,7 @@ Report Run(const config::Config& config, const Options& options) {
 
   report.findings = Classify(host.pool_name(), volumes, domains, options, std::time(nullptr));
   if (options.dry_run) return report;
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   std::set<std::string> kept_domains;  // abandoned domains that could not be removed
   for (Finding& f : report.findings) {
     if (f.verdict != Verdict::kRemove) continue;
@@ -375,7 +372,7 @@ Report Run(const config::Config& config, const Options& options) {
       continue;
     }
     try {
-      f.removed = virt::DeleteVolume(pool, f.volume);
+      f.removed = pool.DeleteVolume(f.volume);
       if (f.removed) spdlog::info("deleted volume {} ({})", f.volume, f.what);
     } catch (const std::exception& e) {
       f.error = e.what();

@@ -121,8 +121,8 @@ std::optional<std::string> GetDomainMetadata(virDomainPtr dom, const std::string
 void SetDomainTitle(virDomainPtr dom, const std::string& title, const std::string& name) {
   unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
   if (DomainActive(dom, name)) flags |= VIR_DOMAIN_AFFECT_LIVE;
-  if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_TITLE, title.c_str(), nullptr, nullptr,
-                           flags) < 0) {
+  if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_TITLE, title.c_str(), nullptr, nullptr, flags) <
+      0) {
     throw Error::Last("setting title of domain " + Q(name));
   }
 }
@@ -145,26 +145,6 @@ std::optional<DomainPtr> FindDomainByUuid(virConnectPtr conn, const std::string&
     return std::nullopt;
   }
   throw Error::Last("looking up domain by UUID '" + uuid + "'");
-}
-
-void AttachDevice(virDomainPtr dom, const std::string& xml, unsigned int flags,
-                  const std::string& what) {
-  if (virDomainAttachDeviceFlags(dom, xml.c_str(), flags) < 0) throw Error::Last(what);
-}
-
-void DetachDevice(virDomainPtr dom, const std::string& xml, unsigned int flags,
-                  const std::string& what) {
-  if (virDomainDetachDeviceFlags(dom, xml.c_str(), flags) < 0) throw Error::Last(what);
-}
-
-void DetachDeviceAlias(virDomainPtr dom, const std::string& alias, unsigned int flags,
-                       const std::string& what) {
-  if (virDomainDetachDeviceAlias(dom, alias.c_str(), flags) < 0) throw Error::Last(what);
-}
-
-void UpdateDevice(virDomainPtr dom, const std::string& xml, unsigned int flags,
-                  const std::string& what) {
-  if (virDomainUpdateDeviceFlags(dom, xml.c_str(), flags) < 0) throw Error::Last(what);
 }
 
 }  // namespace cpi::virt

@@ -193,12 +193,6 @@ void RefreshPool(virStoragePoolPtr pool, const std::string& name) {
   if (virStoragePoolRefresh(pool, 0) < 0) throw Error::Last("refreshing pool " + Quoted(name));
 }
 
-std::string PoolXml(virStoragePoolPtr pool, const std::string& name) {
-  CString xml(virStoragePoolGetXMLDesc(pool, 0));
-  if (!xml) throw Error::Last("reading pool " + Quoted(name));
-  return xml.get();
-}
-
 namespace {
 
 // Opens an upload stream into `vol`, runs `send` on it, and finishes it (aborts it on failure).

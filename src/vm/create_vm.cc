@@ -11,9 +11,7 @@
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_properties.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
@@ -32,16 +30,16 @@ struct StemcellImage {
 };
 
 StemcellImage FindStemcellImage(host::Host& host, const std::string& cid) {
-  std::optional<virt::StorageVolPtr> vol;
+  std::unique_ptr<virt::Volume> vol;
   if (util::IsStemcellCid(cid)) vol = host.FindVolume(cid);
   if (!vol)
     throw CloudError("stemcell " + Quote(cid) + " not found in pool " + Quote(host.pool_name()));
-  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
+  xml::Document doc = xml::Document::Parse(vol->Xml(), "volume " + cid);
   StemcellImage image;
   image.path = doc.String("/volume/target/path");
   image.format = doc.String("/volume/target/format/@type");
   if (image.format.empty()) image.format = "raw";
-  image.capacity = virt::GetVolumeInfo(vol->get(), cid).capacity;
+  image.capacity = vol->Info().capacity;
   return image;
 }
 
@@ -49,7 +47,7 @@ void CheckNetworksExist(host::Host& host, const std::vector<network::Nic>& nics)
   std::set<std::string> checked;
   for (const network::Nic& nic : nics) {
     if (nic.libvirt_network.empty() || !checked.insert(nic.libvirt_network).second) continue;
-    if (!host.conn().FindNetwork(nic.libvirt_network)) {
+    if (!host.conn().HasNetwork(nic.libvirt_network)) {
       throw CloudError("libvirt network " + Quote(nic.libvirt_network) + " (BOSH network " +
                        Quote(nic.bosh_network) + ") does not exist on " + Quote(host.conn().uri()));
     }
@@ -103,16 +101,9 @@ std::string EphemeralSerial(const std::string& vm_cid) {
 
 std::vector<std::string> MacsInUse(host::Host& host) {
   std::vector<std::string> macs;
-  for (const virt::DomainPtr& dom : virt::ListAllDomains(host.raw())) {
-    std::string name = virt::DomainName(dom.get());
-    std::string xml;
-    try {
-      xml = virt::DomainXml(dom.get(), name, /*inactive=*/true);
-    } catch (const virt::Error&) {
-      continue;  // deleted meanwhile
-    }
-    for (std::string mac :
-         xml::Document::Parse(xml, "domain " + name).Strings("//interface/mac/@address")) {
+  for (const virt::DomainDescription& d : host.conn().ListDomainDefinitions()) {
+    for (std::string mac : xml::Document::Parse(d.config_xml, "domain " + d.name)
+                               .Strings("//interface/mac/@address")) {
       std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
       macs.push_back(mac);
     }
@@ -153,9 +144,9 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
   }
 
   auto started = std::chrono::steady_clock::now();
-  std::optional<virt::DomainPtr> dom;  // declared before `undo`, so it outlives the rollback
+  std::unique_ptr<virt::Domain> dom;  // declared before `undo`, so it outlives the rollback
   util::ScopedCleanup undo;
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   try {
     // MACs unique on this host: allocate under a lock and keep it until the domain is defined,
     // so the next process sees them in the domain list.
@@ -190,24 +181,22 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
       root_capacity = std::max<uint64_t>(root_capacity, *props.root_disk_mib * kMiB);
     }
     std::string root_name = RootVolumeName(cid);
-    virt::StorageVolPtr root = virt::CreateVolume(
-        pool, VolumeXml(root_name, root_capacity, "qcow2", &stemcell, config.templates_dir),
-        root_name);
-    undo.Add([pool, root_name] { virt::DeleteVolume(pool, root_name); });
-    spec.disks.push_back({virt::VolumePath(root.get(), root_name), "qcow2", "vda", "root"});
+    std::unique_ptr<virt::Volume> root = pool.CreateVolume(
+        VolumeXml(root_name, root_capacity, "qcow2", &stemcell, config.templates_dir), root_name);
+    undo.Add([&pool, root_name] { pool.DeleteVolume(root_name); });
+    spec.disks.push_back({root->Path(), "qcow2", "vda", "root"});
     spec.volumes.push_back({"root", root_name});
 
     std::optional<std::string> ephemeral_serial;
     if (props.ephemeral_disk_mib > 0) {
       std::string name = EphemeralVolumeName(cid);
-      virt::StorageVolPtr vol =
-          virt::CreateVolume(pool,
-                             VolumeXml(name, static_cast<uint64_t>(props.ephemeral_disk_mib) * kMiB,
-                                       "qcow2", nullptr, config.templates_dir),
-                             name);
-      undo.Add([pool, name] { virt::DeleteVolume(pool, name); });
+      std::unique_ptr<virt::Volume> vol =
+          pool.CreateVolume(VolumeXml(name, static_cast<uint64_t>(props.ephemeral_disk_mib) * kMiB,
+                                      "qcow2", nullptr, config.templates_dir),
+                            name);
+      undo.Add([&pool, name] { pool.DeleteVolume(name); });
       ephemeral_serial = EphemeralSerial(cid);
-      spec.disks.push_back({virt::VolumePath(vol.get(), name), "qcow2", "vdb", *ephemeral_serial});
+      spec.disks.push_back({vol->Path(), "qcow2", "vdb", *ephemeral_serial});
       spec.volumes.push_back({"ephemeral", name});
     }
 
@@ -228,20 +217,19 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     std::string iso =
         agent::BuildConfigDriveIso({settings.dump(), agent::BuildMetaData(cid).dump()});
     std::string config_name = ConfigVolumeName(cid);
-    virt::StorageVolPtr config_vol = virt::CreateVolume(
-        pool, VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir),
-        config_name);
-    undo.Add([pool, config_name] { virt::DeleteVolume(pool, config_name); });
-    virt::UploadBytes(host.raw(), config_vol.get(), iso, config_name);
-    spec.config_drive_path = virt::VolumePath(config_vol.get(), config_name);
+    std::unique_ptr<virt::Volume> config_vol = pool.CreateVolume(
+        VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir), config_name);
+    undo.Add([&pool, config_name] { pool.DeleteVolume(config_name); });
+    config_vol->UploadBytes(iso);
+    spec.config_drive_path = config_vol->Path();
     spec.volumes.push_back({"config", config_name});
 
     std::string domain_xml = RenderDomainXml(spec, config.templates_dir);
-    dom = virt::DefineDomain(host.raw(), domain_xml, cid);
-    virDomainPtr raw_dom = dom->get();
-    undo.Add([raw_dom, cid] {
-      virt::DestroyDomain(raw_dom, cid);
-      virt::UndefineDomain(raw_dom, cid);
+    dom = host.conn().DefineDomain(domain_xml, cid);
+    virt::Domain* defined = dom.get();
+    undo.Add([defined] {
+      defined->Destroy();
+      defined->Undefine();
     });
   } catch (...) {
     bool retry = Retryable();
@@ -253,10 +241,10 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
   }
 
   try {
-    virt::StartDomain(dom->get(), cid);
+    dom->Start();
     // The last step before answering: from here on the domain is the Director's (cleanup removes
     // domains that still carry the marker).
-    virt::SetDomainMetadata(dom->get(), "", kCreatingPrefix, kCreatingNamespace, cid);
+    dom->SetMetadata("", kCreatingPrefix, kCreatingNamespace);
   } catch (...) {
     bool retry = Retryable();
     try {

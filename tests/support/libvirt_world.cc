@@ -33,7 +33,7 @@ bool LibvirtAvailable() {
 }
 
 LibvirtWorld::LibvirtWorld(const std::string& suite)
-    : id_(util::RandomHex(6)), conn_(virt::Connection::Open("qemu:///system")) {
+    : id_(util::RandomHex(6)), conn_(virt::RawConnection::Open("qemu:///system")) {
   pool_ = "cpitest-" + suite + "-" + id_;
   network_ = "cpitest-" + suite + "-" + id_;
   bridge_ = "cpit" + id_;  // bridge names are at most 15 characters
@@ -81,7 +81,7 @@ std::string LibvirtWorld::ConfigJson() const {
   return config.dump(2);
 }
 
-std::vector<std::string> PoolVolumeNames(virt::Connection& conn, const std::string& pool_name) {
+std::vector<std::string> PoolVolumeNames(virt::RawConnection& conn, const std::string& pool_name) {
   std::vector<std::string> out;
   std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_name);
   if (!pool) return out;

@@ -10,7 +10,7 @@
 
 #include "bosh_libvirt_cpi/disk/disk_model.h"
 #include "bosh_libvirt_cpi/host/host.h"
-#include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
 // Persistent disks and their snapshots as volumes of the host's storage pool (design.md §3, §6):
 //   disk-<15 hex>       the disk (qcow2 or raw); the CID is also the virtio <serial> and the
@@ -33,7 +33,7 @@ struct Disk {
   std::string path;    // on the hypervisor
   std::string format;  // qcow2 | raw
   uint64_t capacity = 0;
-  virt::StorageVolPtr vol;
+  std::unique_ptr<virt::Volume> vol;
 };
 
 // nullopt when `cid` is not a disk CID (disk-<15 hex>) or no such volume exists.

@@ -10,7 +10,7 @@
 
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/stemcell/image.h"
-#include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
 // Stemcells as volumes of the host's storage pool (design.md §3, §4):
 //   sc-<uuid>        the base image, in root.img's own format (qcow2 or raw)
@@ -29,9 +29,9 @@ std::string PropertiesVolumeName(std::string_view cid);
 std::string ImportStemcell(host::Host& host, RootImage& image,
                            const nlohmann::json& cloud_properties);
 
-// The stemcell's base volume; nullopt when `cid` is not a stemcell CID of ours or no such
+// The stemcell's base volume; nullptr when `cid` is not a stemcell CID of ours or no such
 // volume exists. Other failures throw.
-std::optional<virt::StorageVolPtr> FindStemcell(host::Host& host, const std::string& cid);
+std::unique_ptr<virt::Volume> FindStemcell(host::Host& host, const std::string& cid);
 
 // What a VM needs to put its root overlay on a stemcell (<backingStore>).
 struct StemcellImage {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bosh_libvirt_cpi/host/host.h"
-#include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
 namespace cpi::vm {
 
@@ -41,11 +41,11 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& input);
 // Returns false when there was no such domain (its leftover volumes are still removed).
 bool DeleteVm(host::Host& host, const std::string& vm_cid);
 
-// The domain of a VM CID, or nullopt (also for strings that are not VM CIDs).
-std::optional<virt::DomainPtr> FindVm(host::Host& host, const std::string& vm_cid);
+// The domain of a VM CID, or nullptr (also for strings that are not VM CIDs).
+std::unique_ptr<virt::Domain> FindVm(host::Host& host, const std::string& vm_cid);
 
 // Like FindVm but throws cpi::Error (VMNotFound) when absent.
-virt::DomainPtr RequireVm(host::Host& host, const std::string& vm_cid);
+std::unique_ptr<virt::Domain> RequireVm(host::Host& host, const std::string& vm_cid);
 
 // Starts a stopped VM, hard-resets a running one.
 void RebootVm(host::Host& host, const std::string& vm_cid);
