@@ -10,6 +10,7 @@
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/virt/error.h"
@@ -20,50 +21,7 @@
 namespace cpi::cleanup {
 namespace {
 
-constexpr size_t kUuidCidVm = 3 + 36;        // "vm-" + uuid
-constexpr size_t kUuidCidStemcell = 3 + 36;  // "sc-" + uuid
-constexpr size_t kUuidCidSnapshot = 5 + 36;  // "snap-" + uuid
-constexpr size_t kDiskCid = 20;              // "disk-" + 15 hex
-
-// A volume name split into the CID it belongs to and what follows ("-root", "-props", "").
-struct OurName {
-  enum Kind { kVm, kStemcell, kDisk, kSnapshot } kind;
-  std::string cid;
-  std::string suffix;
-};
-
-std::optional<OurName> ParseName(const std::string& name) {
-  auto split = [&](size_t at) {
-    return std::pair<std::string, std::string>{name.substr(0, at),
-                                               name.size() > at ? name.substr(at) : ""};
-  };
-  if (name.size() >= kUuidCidVm) {
-    auto [cid, suffix] = split(kUuidCidVm);
-    if (util::IsVmCid(cid) && (suffix == "-root" || suffix == "-ephemeral" || suffix == "-config" ||
-                               suffix == "-config-alt")) {
-      return OurName{OurName::kVm, cid, suffix};
-    }
-  }
-  if (name.size() >= kUuidCidStemcell) {
-    auto [cid, suffix] = split(kUuidCidStemcell);
-    if (util::IsStemcellCid(cid) && (suffix.empty() || suffix == "-props")) {
-      return OurName{OurName::kStemcell, cid, suffix};
-    }
-  }
-  if (name.size() >= kDiskCid) {
-    auto [cid, suffix] = split(kDiskCid);
-    if (util::IsDiskCid(cid) && (suffix.empty() || suffix == "-meta")) {
-      return OurName{OurName::kDisk, cid, suffix};
-    }
-  }
-  if (name.size() >= kUuidCidSnapshot) {
-    auto [cid, suffix] = split(kUuidCidSnapshot);
-    if (util::IsSnapshotCid(cid) && (suffix.empty() || suffix == "-meta")) {
-      return OurName{OurName::kSnapshot, cid, suffix};
-    }
-  }
-  return std::nullopt;
-}
+using names::VolumeName;
 
 std::string Q(const std::string& s) { return "'" + s + "'"; }
 
@@ -71,11 +29,11 @@ std::string Q(const std::string& s) { return "'" + s + "'"; }
 std::optional<std::pair<std::string, std::string>> Unreachable(
     const VolumeFacts& v, const std::set<std::string>& volumes,
     const std::map<std::string, const DomainFacts*>& domains, const std::string& pool) {
-  std::optional<OurName> n = ParseName(v.name);
+  std::optional<VolumeName> n = names::ParseVolumeName(v.name);
   if (!n) return std::nullopt;
   auto has = [&](const std::string& name) { return volumes.count(name) != 0; };
   switch (n->kind) {
-    case OurName::kVm: {
+    case VolumeName::kVm: {
       std::string what = "volume of VM " + Q(n->cid);
       auto dom = domains.find(n->cid);
       if (dom == domains.end()) {
@@ -90,26 +48,26 @@ std::optional<std::pair<std::string, std::string>> Unreachable(
       if (used || v.path.empty()) return std::nullopt;
       return std::pair{what, "its domain does not use it (an interrupted config-drive swap)"};
     }
-    case OurName::kStemcell:
+    case VolumeName::kStemcell:
       if (n->suffix.empty()) {
-        if (has(n->cid + "-props")) return std::nullopt;
-        return std::pair{
-            std::string("half-uploaded stemcell"),
-            "no sidecar " + Q(n->cid + "-props") + " (create_stemcell writes it after the upload)"};
+        if (has(names::StemcellPropertiesVolume(n->cid))) return std::nullopt;
+        return std::pair{std::string("half-uploaded stemcell"),
+                         "no sidecar " + Q(names::StemcellPropertiesVolume(n->cid)) +
+                             " (create_stemcell writes it after the upload)"};
       }
       if (has(n->cid)) return std::nullopt;
       return std::pair{"cloud_properties of stemcell " + Q(n->cid),
                        std::string("the stemcell is gone (delete_stemcell was interrupted)")};
-    case OurName::kDisk:
+    case VolumeName::kDisk:
       // A disk itself is the Director's to delete (orphaned disks), whatever state it is in.
       if (n->suffix.empty() || has(n->cid)) return std::nullopt;
       return std::pair{"metadata of disk " + Q(n->cid), std::string("the disk is gone")};
-    case OurName::kSnapshot:
+    case VolumeName::kSnapshot:
       if (n->suffix.empty()) {
-        if (has(n->cid + "-meta")) return std::nullopt;
-        return std::pair{
-            std::string("unfinished snapshot"),
-            "no sidecar " + Q(n->cid + "-meta") + " (snapshot_disk writes it after the copy)"};
+        if (has(names::MetadataVolume(n->cid))) return std::nullopt;
+        return std::pair{std::string("unfinished snapshot"),
+                         "no sidecar " + Q(names::MetadataVolume(n->cid)) +
+                             " (snapshot_disk writes it after the copy)"};
       }
       if (has(n->cid)) return std::nullopt;
       return std::pair{"record of snapshot " + Q(n->cid), std::string("the snapshot is gone")};
@@ -184,14 +142,16 @@ bool RemoveDomain(host::Host& host, const std::string& name) {
 std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeFacts>& volumes,
                               const std::vector<DomainFacts>& domains, const Options& options,
                               int64_t now) {
-  std::set<std::string> names;
-  for (const VolumeFacts& v : volumes) names.insert(v.name);
+  std::set<std::string> volume_names;
+  for (const VolumeFacts& v : volumes) volume_names.insert(v.name);
 
   // Domains of this pool a create_vm left before answering (they still carry its marker).
   std::vector<Finding> domain_findings;
   std::set<std::string> abandoned;  // those removed in this run: their volumes go with them
   for (const DomainFacts& d : domains) {
-    if (!util::IsVmCid(d.name) || !d.creating_since || !names.count(d.name + "-root")) continue;
+    if (!util::IsVmCid(d.name) || !d.creating_since ||
+        !volume_names.count(names::RootVolume(d.name)))
+      continue;
     Finding f;
     f.kind = Finding::Kind::kDomain;
     f.volume = d.name;
@@ -213,15 +173,16 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
   std::vector<Finding> findings;
   std::vector<const VolumeFacts*> facts;  // parallel to findings
   for (const VolumeFacts& v : volumes) {
-    std::optional<std::pair<std::string, std::string>> why = Unreachable(v, names, by_name, pool);
+    std::optional<std::pair<std::string, std::string>> why =
+        Unreachable(v, volume_names, by_name, pool);
     if (!why) continue;
     Finding f;
     f.volume = v.name;
     f.what = why->first;
     f.why = why->second;
     if (v.modified) f.age_seconds = now - *v.modified;
-    std::optional<OurName> n = ParseName(v.name);
-    bool with_domain = n && n->kind == OurName::kVm && abandoned.count(n->cid) != 0;
+    std::optional<VolumeName> n = names::ParseVolumeName(v.name);
+    bool with_domain = n && n->kind == VolumeName::kVm && abandoned.count(n->cid) != 0;
     if (with_domain) f.why = "removed with its domain, which create_vm never handed to BOSH";
 
     // Whatever its name says, a volume a domain uses is never removed.
@@ -276,7 +237,7 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
   for (const DomainFacts& d : domains) {
     // Only this pool's VMs (other pools have their own CPI config and cleanup run).
     if (!util::IsVmCid(d.name) || d.running || d.bosh_metadata || d.creating_since ||
-        !names.count(d.name + "-root")) {
+        !volume_names.count(names::RootVolume(d.name))) {
       continue;
     }
     Finding f;
@@ -287,7 +248,7 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
         "knows no VM " +
         Q(d.name) + ", delete_vm removes it with its volumes";
     for (const VolumeFacts& v : volumes) {
-      if (v.name == d.name + "-root" && v.modified) f.age_seconds = now - *v.modified;
+      if (v.name == names::RootVolume(d.name) && v.modified) f.age_seconds = now - *v.modified;
     }
     f.verdict = Verdict::kSuspect;
     findings.push_back(std::move(f));
@@ -366,8 +327,8 @@ Report Run(const config::Config& config, const Options& options) {
       }
       continue;
     }
-    std::optional<OurName> n = ParseName(f.volume);
-    if (n && n->kind == OurName::kVm && kept_domains.count(n->cid)) {
+    std::optional<VolumeName> n = names::ParseVolumeName(f.volume);
+    if (n && n->kind == VolumeName::kVm && kept_domains.count(n->cid)) {
       f.error = "its domain " + Q(n->cid) + " could not be removed";
       continue;
     }

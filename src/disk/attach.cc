@@ -10,6 +10,7 @@
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
@@ -22,12 +23,6 @@ namespace cpi::disk {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The config drive lives in one of two volumes, alternately: a media change needs a new source
-// path, and the guest must never see a file rewritten under its CD-ROM. vm::DeleteVm removes both.
-std::string AlternateConfigVolumeName(const std::string& vm_cid) {
-  return vm::ConfigVolumeName(vm_cid) + "-alt";
-}
 
 // The two definitions of a domain as they are now.
 struct Definitions {
@@ -87,7 +82,7 @@ void UpdateConfigDrive(host::Host& host, virt::Domain& dom, const std::string& d
   // Which of the two volumes the CD-ROM holds now.
   std::string current_name, next_name;
   for (const std::string& name :
-       {vm::ConfigVolumeName(vm_cid), AlternateConfigVolumeName(vm_cid)}) {
+       {names::ConfigVolume(vm_cid), names::AlternateConfigVolume(vm_cid)}) {
     std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
     if (vol && vol->Path() == cdrom->path) current_name = name;
   }
@@ -95,8 +90,8 @@ void UpdateConfigDrive(host::Host& host, virt::Domain& dom, const std::string& d
     throw CloudError("the config drive " + Quote(cdrom->path) + " of VM " + Quote(vm_cid) +
                      " is not a volume of pool " + Quote(host.pool_name()));
   }
-  next_name = current_name == vm::ConfigVolumeName(vm_cid) ? AlternateConfigVolumeName(vm_cid)
-                                                           : vm::ConfigVolumeName(vm_cid);
+  next_name = current_name == names::ConfigVolume(vm_cid) ? names::AlternateConfigVolume(vm_cid)
+                                                          : names::ConfigVolume(vm_cid);
 
   std::unique_ptr<virt::Volume> current = host.FindVolume(current_name);
   agent::ConfigDriveFiles files = ReadConfigDriveIso(current->Download(/*max_bytes=*/0));

@@ -60,7 +60,6 @@ nlohmann::json Hint(const std::string& disk_cid) {
 
 std::string UserAlias(const std::string& disk_cid) { return "ua-" + disk_cid; }
 
-std::string MetadataVolumeName(const std::string& cid) { return cid + "-meta"; }
 
 std::vector<DiskDeviceEntry> ReadDiskDevices(const std::string& domain_xml,
                                              const std::string& what) {

@@ -4,6 +4,7 @@
 
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
@@ -107,8 +108,8 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
   virt::Pool& pool = host.Pool();
   std::optional<Disk> disk = FindDisk(host, cid);
   if (!disk) {
-    if (pool.DeleteVolume(MetadataVolumeName(cid))) {
-      spdlog::info("deleted leftover volume {}", MetadataVolumeName(cid));
+    if (pool.DeleteVolume(names::MetadataVolume(cid))) {
+      spdlog::info("deleted leftover volume {}", names::MetadataVolume(cid));
     }
     return false;
   }
@@ -118,7 +119,7 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
                      "; detach it first");
   }
   pool.DeleteVolume(cid);
-  pool.DeleteVolume(MetadataVolumeName(cid));
+  pool.DeleteVolume(names::MetadataVolume(cid));
   spdlog::info("deleted disk {}", cid);
   return true;
 }
@@ -161,13 +162,13 @@ void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::j
   if (!util::IsDiskCid(cid)) throw DiskNotFound("disk " + Quote(cid) + " not found");
   util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
   RequireDisk(host, cid);
-  WriteJsonVolume(host, MetadataVolumeName(cid), metadata);
-  spdlog::info("stored metadata of disk {} in volume {}", cid, MetadataVolumeName(cid));
+  WriteJsonVolume(host, names::MetadataVolume(cid), metadata);
+  spdlog::info("stored metadata of disk {} in volume {}", cid, names::MetadataVolume(cid));
 }
 
 std::optional<nlohmann::json> ReadDiskMetadata(host::Host& host, const std::string& cid) {
   if (!util::IsDiskCid(cid)) return std::nullopt;
-  return ReadJsonVolume(host, MetadataVolumeName(cid));
+  return ReadJsonVolume(host, names::MetadataVolume(cid));
 }
 
 }  // namespace cpi::disk

@@ -8,6 +8,7 @@
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
@@ -74,7 +75,7 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
 
   virt::Pool& pool = host.Pool();
   std::string snap = util::NewSnapshotCid();
-  std::string meta = MetadataVolumeName(snap);
+  std::string meta = names::MetadataVolume(snap);
   std::string volume_xml = DiskVolumeXml(snap, disk.capacity, disk.format, config.templates_dir);
   std::unique_ptr<virt::Domain> dom;  // declared before `undo`, so it outlives the rollback
   util::ScopedCleanup undo;
@@ -135,14 +136,14 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
 
 std::optional<nlohmann::json> ReadSnapshotRecord(host::Host& host, const std::string& snap_cid) {
   if (!util::IsSnapshotCid(snap_cid)) return std::nullopt;
-  return ReadJsonVolume(host, MetadataVolumeName(snap_cid));
+  return ReadJsonVolume(host, names::MetadataVolume(snap_cid));
 }
 
 bool DeleteSnapshot(host::Host& host, const std::string& snap_cid) {
   if (!util::IsSnapshotCid(snap_cid)) return false;
   virt::Pool& pool = host.Pool();
   bool existed = pool.DeleteVolume(snap_cid);
-  pool.DeleteVolume(MetadataVolumeName(snap_cid));
+  pool.DeleteVolume(names::MetadataVolume(snap_cid));
   if (existed) spdlog::info("deleted snapshot {}", snap_cid);
   return existed;
 }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
 #include "bosh_libvirt_cpi/xml/document.h"
@@ -137,15 +138,13 @@ std::string QuotedList(const std::vector<std::string>& items) {
 
 }  // namespace
 
-std::string PropertiesVolumeName(std::string_view cid) { return std::string(cid) + "-props"; }
-
 std::string ImportStemcell(host::Host& host, RootImage& image,
                            const nlohmann::json& cloud_properties) {
   const ImageInfo& info = image.info();
   const std::string& templates_dir = host.config().templates_dir;
   virt::Pool& pool = host.Pool();
   std::string cid = util::NewStemcellCid();
-  std::string props_name = PropertiesVolumeName(cid);
+  std::string props_name = names::StemcellPropertiesVolume(cid);
   spdlog::info(
       "importing root.img of {} ({}, {} bytes, virtual size {} bytes) as stemcell {} "
       "in pool {}",
@@ -229,7 +228,7 @@ std::optional<StemcellImage> DescribeStemcell(host::Host& host, const std::strin
 
 std::optional<nlohmann::json> ReadStemcellProperties(host::Host& host, const std::string& cid) {
   if (!FindStemcell(host, cid)) return std::nullopt;
-  std::string name = PropertiesVolumeName(cid);
+  std::string name = names::StemcellPropertiesVolume(cid);
   std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
   if (!vol) return std::nullopt;
   std::string text = vol->Download(kMaxPropertiesBytes);
@@ -252,7 +251,7 @@ std::vector<std::string> DomainsUsingStemcell(host::Host& host, const std::strin
 DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
   if (!util::IsStemcellCid(cid)) return DeleteResult::kNotOurs;
   virt::Pool& pool = host.Pool();
-  std::string props_name = PropertiesVolumeName(cid);
+  std::string props_name = names::StemcellPropertiesVolume(cid);
   std::unique_ptr<virt::Volume> vol = host.FindVolume(cid);
   if (!vol) {
     // A delete interrupted between the two volumes leaves the sidecar; finish the job.

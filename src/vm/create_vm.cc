@@ -7,6 +7,7 @@
 
 #include "bosh_libvirt_cpi/agent/config_drive.h"
 #include "bosh_libvirt_cpi/agent/settings.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
@@ -88,9 +89,6 @@ std::string MacLockName(const std::string& uri) {
   return name.substr(0, 120);
 }
 
-std::string RootVolumeName(const std::string& vm_cid) { return vm_cid + "-root"; }
-std::string EphemeralVolumeName(const std::string& vm_cid) { return vm_cid + "-ephemeral"; }
-std::string ConfigVolumeName(const std::string& vm_cid) { return vm_cid + "-config"; }
 std::string EphemeralSerial(const std::string& vm_cid) {
   std::string hex;
   for (char c : vm_cid.substr(3)) {
@@ -180,7 +178,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     if (props.root_disk_mib) {
       root_capacity = std::max<uint64_t>(root_capacity, *props.root_disk_mib * kMiB);
     }
-    std::string root_name = RootVolumeName(cid);
+    std::string root_name = names::RootVolume(cid);
     std::unique_ptr<virt::Volume> root = pool.CreateVolume(
         VolumeXml(root_name, root_capacity, "qcow2", &stemcell, config.templates_dir), root_name);
     undo.Add([&pool, root_name] { pool.DeleteVolume(root_name); });
@@ -189,7 +187,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
 
     std::optional<std::string> ephemeral_serial;
     if (props.ephemeral_disk_mib > 0) {
-      std::string name = EphemeralVolumeName(cid);
+      std::string name = names::EphemeralVolume(cid);
       std::unique_ptr<virt::Volume> vol =
           pool.CreateVolume(VolumeXml(name, static_cast<uint64_t>(props.ephemeral_disk_mib) * kMiB,
                                       "qcow2", nullptr, config.templates_dir),
@@ -216,7 +214,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     }
     std::string iso =
         agent::BuildConfigDriveIso({settings.dump(), agent::BuildMetaData(cid).dump()});
-    std::string config_name = ConfigVolumeName(cid);
+    std::string config_name = names::ConfigVolume(cid);
     std::unique_ptr<virt::Volume> config_vol = pool.CreateVolume(
         VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir), config_name);
     undo.Add([&pool, config_name] { pool.DeleteVolume(config_name); });

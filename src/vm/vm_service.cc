@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/xml/render.h"
@@ -47,8 +48,9 @@ bool DeleteVm(host::Host& host, const std::string& vm_cid) {
   // "<config>-alt": the config drive's second volume. For API v1 stemcells attach/detach_disk
   // rebuild the drive into the other of the two volumes and swap the CD-ROM media
   // (src/disk/attach.cc), so either may hold it.
-  for (const std::string& name : {RootVolumeName(vm_cid), EphemeralVolumeName(vm_cid),
-                                  ConfigVolumeName(vm_cid), ConfigVolumeName(vm_cid) + "-alt"}) {
+  for (const std::string& name :
+       {names::RootVolume(vm_cid), names::EphemeralVolume(vm_cid), names::ConfigVolume(vm_cid),
+        names::AlternateConfigVolume(vm_cid)}) {
     if (pool.DeleteVolume(name)) spdlog::info("deleted volume '{}'", name);
   }
   return existed;

@@ -100,7 +100,6 @@ TEST(DiskHintTest, IsAByIdPathWithStringValuesOnly) {
   EXPECT_EQ(hint, json({{"path", "/dev/disk/by-id/virtio-disk-0123456789abcde"}}));
   for (auto& [key, value] : hint.items()) EXPECT_TRUE(value.is_string()) << key;
   EXPECT_EQ(UserAlias("disk-0123456789abcde"), "ua-disk-0123456789abcde");
-  EXPECT_EQ(MetadataVolumeName("disk-0123456789abcde"), "disk-0123456789abcde-meta");
 }
 
 TEST(DiskTargetTest, NamesFollowLibvirtOrder) {

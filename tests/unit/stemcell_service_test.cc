@@ -1,6 +1,7 @@
 // delete_stemcell against a recording fake hypervisor: it refuses while a VM's disks depend on
 // the stemcell, whichever way the VM names them, and deletes nothing then. The same flows run
 // against a real libvirtd in tests/integration/libvirt_stemcell_test.cc.
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,7 @@ class DeleteStemcellTest : public ::testing::Test {
     config_.libvirt.storage_pool = hv_.pool_name;
     cid_ = util::NewStemcellCid();
     base_ = hv_.AddVolume(cid_, 1 << 30, "qcow2");
-    hv_.AddVolume(PropertiesVolumeName(cid_), 100);
+    hv_.AddVolume(names::StemcellPropertiesVolume(cid_), 100);
     vm_ = util::NewVmCid();
     overlay_ = hv_.AddVolume(vm_ + "-root", 1 << 30, "qcow2", base_);
   }
@@ -49,7 +50,7 @@ class DeleteStemcellTest : public ::testing::Test {
     }
     EXPECT_EQ(hv_.CallsStartingWith("delete_volume"), std::vector<std::string>{});
     EXPECT_EQ(hv_.volumes.count(cid_), 1u);
-    EXPECT_EQ(hv_.volumes.count(PropertiesVolumeName(cid_)), 1u);
+    EXPECT_EQ(hv_.volumes.count(names::StemcellPropertiesVolume(cid_)), 1u);
   }
 
   FakeHypervisor hv_;
@@ -77,14 +78,16 @@ TEST_F(DeleteStemcellTest, RefusesWhileOnlyTheRunningDomainUsesIt) {
 TEST_F(DeleteStemcellTest, DeletesBothVolumesOnceNoVmUsesIt) {
   // The overlay has no domain any more: it does not keep the stemcell.
   EXPECT_EQ(Delete(), DeleteResult::kDeleted);
-  EXPECT_EQ(hv_.calls, (std::vector<std::string>{"delete_volume " + cid_,
-                                                 "delete_volume " + PropertiesVolumeName(cid_)}));
+  EXPECT_EQ(hv_.calls,
+            (std::vector<std::string>{"delete_volume " + cid_,
+                                      "delete_volume " + names::StemcellPropertiesVolume(cid_)}));
 }
 
 TEST_F(DeleteStemcellTest, MissingBaseFinishesAnInterruptedDelete) {
   hv_.volumes.erase(cid_);
   EXPECT_EQ(Delete(), DeleteResult::kNotFound);
-  EXPECT_EQ(hv_.calls, std::vector<std::string>{"delete_volume " + PropertiesVolumeName(cid_)});
+  EXPECT_EQ(hv_.calls,
+            std::vector<std::string>{"delete_volume " + names::StemcellPropertiesVolume(cid_)});
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "bosh_libvirt_cpi/config/config.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
@@ -228,13 +229,12 @@ void Run(const Options& options, std::ostream& out) {
   ReportConsole(console_log, local, options.max_bytes, out);
 
   out << "\n== disks ==\n";
-  std::optional<VolumeFile> root = FindVolumeFile(host, vm::RootVolumeName(cid));
+  std::optional<VolumeFile> root = FindVolumeFile(host, names::RootVolume(cid));
   if (!root) {
     throw CloudError("Finding the root disk of VM " + Quote(cid) + ": no volume " +
-                     Quote(vm::RootVolumeName(cid)) + " in storage pool " +
-                     Quote(host.pool_name()));
+                     Quote(names::RootVolume(cid)) + " in storage pool " + Quote(host.pool_name()));
   }
-  std::optional<VolumeFile> ephemeral = FindVolumeFile(host, vm::EphemeralVolumeName(cid));
+  std::optional<VolumeFile> ephemeral = FindVolumeFile(host, names::EphemeralVolume(cid));
   std::vector<Drive> drives = {{root->path, root->format, root->name}};
   out << "root:      " << root->name << " " << root->path << " (" << root->format << ")\n";
   if (ephemeral) {

@@ -35,9 +35,6 @@ nlohmann::json Hint(const std::string& disk_cid);
 // The libvirt user alias of a persistent disk's device: "ua-<cid>".
 std::string UserAlias(const std::string& disk_cid);
 
-// Sidecar volumes: "<disk-cid>-meta" (set_disk_metadata) and "<snap-cid>-meta" (snapshot_disk).
-std::string MetadataVolumeName(const std::string& cid);
-
 // One <disk> device of a domain definition, as libvirt reports it.
 struct DiskDeviceEntry {
   std::string device;  // disk | cdrom | floppy | lun

@@ -17,9 +17,6 @@
 //   sc-<uuid>-props  a small raw volume holding the stemcell's cloud_properties as JSON
 namespace cpi::stemcell {
 
-// Name of the sidecar volume holding a stemcell's cloud_properties.
-std::string PropertiesVolumeName(std::string_view cid);
-
 // Uploads `image` (opened with RootImage::Open) into a new stemcell volume and stores
 // `cloud_properties` beside it; returns the new CID "sc-<uuid>". Streams straight from the
 // archive into libvirt (no temporary file) and logs progress on stderr. On any failure every

@@ -25,10 +25,6 @@ struct CreatedVm {
   nlohmann::json networks;  // as used: with mac and use_dhcp
 };
 
-// The volumes a VM owns (never a persistent disk).
-std::string RootVolumeName(const std::string& vm_cid);
-std::string EphemeralVolumeName(const std::string& vm_cid);
-std::string ConfigVolumeName(const std::string& vm_cid);
 // The ephemeral disk's virtio serial (20 characters, derived from the CID).
 std::string EphemeralSerial(const std::string& vm_cid);
 
