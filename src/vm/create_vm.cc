@@ -9,6 +9,7 @@
 #include "bosh_libvirt_cpi/agent/settings.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
+#include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
@@ -24,24 +25,14 @@ namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
-struct StemcellImage {
-  std::string path;
-  std::string format;
-  uint64_t capacity = 0;
-};
+using stemcell::StemcellImage;
 
 StemcellImage FindStemcellImage(host::Host& host, const std::string& cid) {
-  std::unique_ptr<virt::Volume> vol;
-  if (util::IsStemcellCid(cid)) vol = host.FindVolume(cid);
-  if (!vol)
+  std::optional<StemcellImage> image = stemcell::DescribeStemcell(host, cid);
+  if (!image) {
     throw CloudError("stemcell " + Quote(cid) + " not found in pool " + Quote(host.pool_name()));
-  xml::Document doc = xml::Document::Parse(vol->Xml(), "volume " + cid);
-  StemcellImage image;
-  image.path = doc.String("/volume/target/path");
-  image.format = doc.String("/volume/target/format/@type");
-  if (image.format.empty()) image.format = "raw";
-  image.capacity = vol->Info().capacity;
-  return image;
+  }
+  return std::move(*image);
 }
 
 void CheckNetworksExist(host::Host& host, const std::vector<network::Nic>& nics) {
@@ -81,6 +72,28 @@ bool Retryable() {
 }
 
 }  // namespace
+
+void RethrowCreationFailure(std::string_view step, CreationFailure when) {
+  // A daemon lost or restarting: the Director retries create_vm only on a retryable
+  // VMCreationFailed (a CloudError's ok_to_retry means nothing to it).
+  bool retry = Retryable();
+  try {
+    if (step.empty()) throw;
+    host::RethrowWithStep(step);
+  } catch (const Error& e) {
+    switch (when) {
+      case CreationFailure::kBeforeChanges:
+        if (retry) throw VmCreationFailed(e.what(), true);
+        throw;
+      case CreationFailure::kChangesUndone:
+        // A full pool may have room again once other VMs are gone.
+        throw VmCreationFailed(e.what(), retry || e.type() == ErrorType::kNoDiskSpace);
+      case CreationFailure::kStarting:
+        break;
+    }
+    throw VmCreationFailed(e.what(), retry);
+  }
+}
 
 // Lock name per hypervisor: MACs must be unique on the host the VMs share.
 std::string MacLockName(const std::string& uri) {
@@ -130,15 +143,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     stemcell = FindStemcellImage(host, in.stemcell_cid);
     domain_type = host.DomainType();
   } catch (...) {
-    // A daemon lost or restarting: the Director retries create_vm only on a retryable
-    // VMCreationFailed (a CloudError's ok_to_retry means nothing to it).
-    bool retry = Retryable();
-    try {
-      host::RethrowWithStep(step);
-    } catch (const Error& e) {
-      if (retry) throw VmCreationFailed(e.what(), true);
-      throw;
-    }
+    RethrowCreationFailure(step, CreationFailure::kBeforeChanges);
   }
 
   auto started = std::chrono::steady_clock::now();
@@ -230,12 +235,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
       defined->Undefine();
     });
   } catch (...) {
-    bool retry = Retryable();
-    try {
-      host::RethrowWithStep(step);
-    } catch (const Error& e) {
-      throw VmCreationFailed(e.what(), retry || e.type() == ErrorType::kNoDiskSpace);
-    }
+    RethrowCreationFailure(step, CreationFailure::kChangesUndone);
   }
 
   try {
@@ -244,12 +244,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     // domains that still carry the marker).
     dom->SetMetadata("", kCreatingPrefix, kCreatingNamespace);
   } catch (...) {
-    bool retry = Retryable();
-    try {
-      host::RethrowWithStep(step + ": starting VM " + Quote(cid));
-    } catch (const Error& e) {
-      throw VmCreationFailed(e.what(), retry);
-    }
+    RethrowCreationFailure(step + ": starting VM " + Quote(cid), CreationFailure::kStarting);
   }
   undo.Cancel();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -

@@ -51,4 +51,17 @@ class Host {
 [[noreturn]] void RethrowWithStep(std::string_view step,
                                   ErrorType fallback = ErrorType::kCloudError);
 
+// Opens the configured host and runs `action(host)`: the shape of every hypervisor action. A
+// failure to connect is reported by Open; any failure of `action` is rethrown with `step` in
+// front (RethrowWithStep above). Returns what `action` returns.
+template <typename Action>
+auto OnHost(const config::Config& config, const std::string& step, Action&& action) {
+  Host host = Host::Open(config);
+  try {
+    return action(host);
+  } catch (...) {
+    RethrowWithStep(step);
+  }
+}
+
 }  // namespace cpi::host

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,19 @@ std::string EphemeralSerial(const std::string& vm_cid);
 // created is removed and cpi::Error VMCreationFailed is thrown (ok_to_retry when a retry can
 // succeed).
 CreatedVm CreateVm(host::Host& host, const CreateVmInput& input);
+
+// How a create_vm failure reaches the Director, by when it happened.
+enum class CreationFailure {
+  kBeforeChanges,  // nothing was changed: a retryable cause becomes a retryable VMCreationFailed,
+                   // any other keeps its type (bad input stays CpiError)
+  kChangesUndone,  // after the first change, all undone: VMCreationFailed, retryable when the
+                   // cause is or the pool was full
+  kStarting,       // starting the defined domain: VMCreationFailed, retryable when the cause is
+};
+
+// Must be called inside a catch block: rethrows the current error as CreateVm reports it, with
+// `step` in front (host::RethrowWithStep; none when empty).
+[[noreturn]] void RethrowCreationFailure(std::string_view step, CreationFailure when);
 
 // Destroys and undefines the domain and deletes the VM's own volumes; persistent disks are kept.
 // Returns false when there was no such domain (its leftover volumes are still removed).
