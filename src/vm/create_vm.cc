@@ -5,6 +5,8 @@
 #include <ctime>
 #include <set>
 
+#include <boost/filesystem/path.hpp>
+
 #include "bosh_libvirt_cpi/agent/config_drive.h"
 #include "bosh_libvirt_cpi/agent/settings.h"
 #include "bosh_libvirt_cpi/names/names.h"
@@ -175,7 +177,8 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     spec.cpu = props.cpu;
     spec.memory_mib = props.memory_mib;
     spec.nics = plan.nics;
-    spec.console_log = config.libvirt.console_log_dir + "/" + cid + ".console.log";
+    spec.console_log =
+        (boost::filesystem::path(config.libvirt.console_log_dir) / (cid + ".console.log")).string();
     spec.creating_since = static_cast<int64_t>(std::time(nullptr));
 
     // Root: a thin qcow2 overlay on the stemcell (no copy), grown when asked.
