@@ -11,11 +11,7 @@ namespace {
 template <typename Ptr, typename Raw>
 std::optional<Ptr> Lookup(Raw raw, int not_found_code, const std::string& what) {
   if (raw != nullptr) return Ptr(raw);
-  virErrorPtr e = virGetLastError();
-  if (e != nullptr && e->code == not_found_code) {
-    virResetLastError();
-    return std::nullopt;
-  }
+  if (TakeLastErrorIf(not_found_code)) return std::nullopt;
   throw Error::Last(what);
 }
 

@@ -1,5 +1,5 @@
 // The hypervisor objects of objects.h over libvirt: each class owns its handle and forwards to
-// the raw wrappers (connection.h, domain.h, storage.h, disk_ops.h, inventory.h). Pools, volumes
+// the raw wrappers (connection.h, domain.h, storage.h, disk_ops.h). Pools, volumes
 // and domains hold their connection's handle without owning it: they never outlive the
 // Connection they came from (host::Host owns it for the whole call).
 #include "bosh_libvirt_cpi/virt/objects.h"
@@ -8,7 +8,6 @@
 #include "bosh_libvirt_cpi/virt/disk_ops.h"
 #include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
-#include "bosh_libvirt_cpi/virt/inventory.h"
 #include "bosh_libvirt_cpi/virt/storage.h"
 
 namespace cpi::virt {

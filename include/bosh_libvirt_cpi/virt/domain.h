@@ -36,6 +36,9 @@ void SetDomainTitle(virDomainPtr dom, const std::string& title, const std::strin
 
 // Every defined domain (running or not).
 std::vector<DomainPtr> ListAllDomains(virConnectPtr conn);
+// Every domain of the connection, defined or running, with its XML. Domains that disappear
+// while the list is read are left out.
+std::vector<DomainDescription> ListDomainDescriptions(virConnectPtr conn);
 std::optional<DomainPtr> FindDomainByUuid(virConnectPtr conn, const std::string& uuid);
 
 }  // namespace cpi::virt

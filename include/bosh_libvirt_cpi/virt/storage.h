@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bosh_libvirt_cpi/virt/handles.h"
 #include "bosh_libvirt_cpi/virt/objects.h"
@@ -20,6 +21,10 @@ std::string VolumePath(virStorageVolPtr vol, const std::string& name);
 std::string VolumeXml(virStorageVolPtr vol, const std::string& name);
 void ResizeVolume(virStorageVolPtr vol, uint64_t capacity_bytes, const std::string& name);
 void RefreshPool(virStoragePoolPtr pool, const std::string& name);
+// Every volume of `pool` with its XML description; volumes deleted while the list is read are
+// left out.
+std::vector<VolumeDescription> ListVolumeDescriptions(virStoragePoolPtr pool,
+                                                      const std::string& pool_name);
 
 // Replaces the volume's content with the bytes `source` produces, through a libvirt stream
 // (works for remote daemons). With `sparse`, runs of zero bytes are sent as holes.
