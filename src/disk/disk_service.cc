@@ -166,9 +166,5 @@ void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::j
   spdlog::info("stored metadata of disk {} in volume {}", cid, names::MetadataVolume(cid));
 }
 
-std::optional<nlohmann::json> ReadDiskMetadata(host::Host& host, const std::string& cid) {
-  if (!util::IsDiskCid(cid)) return std::nullopt;
-  return ReadJsonVolume(host, names::MetadataVolume(cid));
-}
 
 }  // namespace cpi::disk

@@ -125,9 +125,6 @@ void UpdateDisk(host::Host& host, const std::string& cid, int64_t new_size_mib,
 // DiskNotFound.
 void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::json& metadata);
 
-// The last metadata stored for the disk, or nullopt when none was (or no such disk).
-std::optional<nlohmann::json> ReadDiskMetadata(host::Host& host, const std::string& cid);
-
 struct SnapshotOptions {
   // Bound for a backup job of a disk attached to a running VM (aborted and failed after it).
   std::chrono::milliseconds timeout{std::chrono::hours(1)};
