@@ -261,7 +261,7 @@ DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
     return DeleteResult::kNotFound;
   }
 
-  // Callers assume no VM needs a stemcell they delete (cpi-contract.md §4), but a VM's root disk
+  // Callers assume no VM needs a stemcell they delete (docs/CONTRACT.md §4.3), but a VM's root disk
   // is a qcow2 overlay whose backing file is this volume: deleting it under a VM breaks the VM
   // at its next read of an unchanged block. Refuse while any domain uses it, so the Director's
   // stemcell cleanup fails visibly instead of corrupting VMs; it succeeds once they are gone.

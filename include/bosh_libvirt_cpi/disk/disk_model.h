@@ -15,8 +15,8 @@ inline constexpr uint64_t kMiB = 1024 * 1024;
 // Larger requests are refused as bad input (64 TiB; qcow2's own limit is far above).
 inline constexpr int64_t kMaxDiskMib = 64ll * 1024 * 1024;
 
-// The disk_type cloud_properties this CPI understands (design.md §8). Other keys (the Director
-// adds `name` for dynamic disks, manifests carry IaaS-specific keys) are ignored.
+// The disk_type cloud_properties this CPI understands (docs/CONTRACT.md §8). Other keys (the
+// Director adds `name` for dynamic disks, manifests carry IaaS-specific keys) are ignored.
 struct DiskProperties {
   std::string format = "qcow2";  // "qcow2" | "raw"
 };

@@ -12,7 +12,8 @@
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/virt/objects.h"
 
-// Persistent disks and their snapshots as volumes of the host's storage pool (design.md §3, §6):
+// Persistent disks and their snapshots as volumes of the host's storage pool (docs/ARCHITECTURE.md
+// §4, docs/CONTRACT.md §4.12-§4.22):
 //   disk-<15 hex>       the disk (qcow2 or raw); the CID is also the virtio <serial> and the
 //                       device's user alias is ua-<cid>, so the guest finds it at
 //                       /dev/disk/by-id/virtio-<cid>

@@ -35,8 +35,8 @@ class Host {
     return conn_->FindDomain(name);
   }
 
-  // "kvm" or "qemu": the configured domain type, with `auto` resolved (design.md §5): kvm only
-  // when libvirt offers it and the host CPU has vmx/svm.
+  // "kvm" or "qemu": the configured domain type, with `auto` resolved (README.md, "Configuration"):
+  // kvm only when libvirt offers it and the host CPU has vmx/svm.
   std::string DomainType();
 
  private:

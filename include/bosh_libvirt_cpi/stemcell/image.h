@@ -10,7 +10,7 @@
 
 namespace cpi::stemcell {
 
-// The disk image formats a stemcell's root.img may have (cpi-contract.md §6).
+// The disk image formats a stemcell's root.img may have (docs/CONTRACT.md §4.2).
 enum class ImageFormat { kQcow2, kRaw };
 
 // "qcow2" / "raw": the names libvirt and stemcell.MF's disk_format use.

@@ -12,7 +12,8 @@
 #include "bosh_libvirt_cpi/stemcell/image.h"
 #include "bosh_libvirt_cpi/virt/objects.h"
 
-// Stemcells as volumes of the host's storage pool (design.md §3, §4):
+// Stemcells as volumes of the host's storage pool (docs/ARCHITECTURE.md §4, docs/CONTRACT.md §4.2,
+// §4.3):
 //   sc-<uuid>        the base image, in root.img's own format (qcow2 or raw)
 //   sc-<uuid>-props  a small raw volume holding the stemcell's cloud_properties as JSON
 namespace cpi::stemcell {

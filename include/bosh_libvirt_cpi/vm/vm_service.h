@@ -29,9 +29,9 @@ struct CreatedVm {
 // The ephemeral disk's virtio serial (20 characters, derived from the CID).
 std::string EphemeralSerial(const std::string& vm_cid);
 
-// Creates and starts a VM (design.md §5). On any failure after the first side effect everything
-// created is removed and cpi::Error VMCreationFailed is thrown (ok_to_retry when a retry can
-// succeed).
+// Creates and starts a VM (docs/CONTRACT.md §4.4, docs/ARCHITECTURE.md §8). On any failure after
+// the first side effect everything created is removed and cpi::Error VMCreationFailed is thrown
+// (ok_to_retry when a retry can succeed).
 CreatedVm CreateVm(host::Host& host, const CreateVmInput& input);
 
 // How a create_vm failure reaches the Director, by when it happened.
