@@ -13,7 +13,7 @@ nlohmann::json AttachDisk(const rpc::Call& call) {
   config_drive.enabled = call.request.stemcell_api_version == 1;
   host::OnHost(call.Config(), "Attaching disk " + Quote(disk_cid) + " to VM " + Quote(vm_cid),
                [&](host::Host& host) { disk::AttachDisk(host, vm_cid, disk_cid, config_drive); });
-  if (call.V2()) return disk::Hint(disk_cid);
+  if (call.V2()) return disk::AttachHint(disk_cid);
   return nullptr;
 }
 

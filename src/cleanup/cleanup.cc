@@ -139,15 +139,25 @@ bool RemoveDomain(host::Host& host, const std::string& name) {
 
 }  // namespace
 
-std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeFacts>& volumes,
-                              const std::vector<DomainFacts>& domains, const Options& options,
-                              int64_t now) {
-  std::set<std::string> volume_names;
-  for (const VolumeFacts& v : volumes) volume_names.insert(v.name);
+namespace {
 
-  // Domains of this pool a create_vm left before answering (they still carry its marker).
-  std::vector<Finding> domain_findings;
-  std::set<std::string> abandoned;  // those removed in this run: their volumes go with them
+// A volume found by Unreachable, with the facts it was judged on (none for a domain finding).
+struct Judged {
+  Finding finding;
+  const VolumeFacts* facts = nullptr;
+};
+
+bool OldEnough(const Options& options, const std::optional<int64_t>& age) {
+  return options.min_age_seconds <= 0 || (age && *age >= options.min_age_seconds);
+}
+
+// Step 1: domains of this pool a create_vm left before answering (they still carry its
+// marker). Those old enough are removed in this run (`abandoned`): their volumes go with them.
+std::vector<Finding> AbandonedDomains(const std::set<std::string>& volume_names,
+                                      const std::vector<DomainFacts>& domains,
+                                      const Options& options, int64_t now,
+                                      std::set<std::string>& abandoned) {
+  std::vector<Finding> out;
   for (const DomainFacts& d : domains) {
     if (!util::IsVmCid(d.name) || !d.creating_since ||
         !volume_names.count(names::RootVolume(d.name)))
@@ -159,19 +169,39 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
         std::string("domain of an unfinished create_vm, ") + (d.running ? "running" : "shut off");
     f.why = "create_vm never answered (killed, or its daemon was lost), so BOSH has no CID for it";
     if (*d.creating_since > 0) f.age_seconds = now - *d.creating_since;
-    bool old_enough = options.min_age_seconds <= 0 ||
-                      (f.age_seconds && *f.age_seconds >= options.min_age_seconds);
+    bool old_enough = OldEnough(options, f.age_seconds);
     f.verdict = old_enough ? Verdict::kRemove : Verdict::kTooYoung;
     if (old_enough) abandoned.insert(d.name);
-    domain_findings.push_back(std::move(f));
+    out.push_back(std::move(f));
   }
+  return out;
+}
+
+// The domains (other than `abandoned` ones) that use the volume, quoted.
+std::vector<std::string> Users(const VolumeFacts& v, const std::vector<DomainFacts>& domains,
+                               const std::set<std::string>& abandoned, const std::string& pool) {
+  std::vector<std::string> users;
+  for (const DomainFacts& d : domains) {
+    if (abandoned.count(d.name)) continue;
+    bool uses = (!v.path.empty() && std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
+                std::count(d.pool_volumes.begin(), d.pool_volumes.end(), pool + "/" + v.name) != 0;
+    if (uses) users.push_back(Q(d.name));
+  }
+  return users;
+}
+
+// Step 2: the volumes no CID reaches any more, each with its verdict.
+std::vector<Judged> UnreachableVolumes(const std::string& pool,
+                                       const std::vector<VolumeFacts>& volumes,
+                                       const std::set<std::string>& volume_names,
+                                       const std::vector<DomainFacts>& domains,
+                                       const std::set<std::string>& abandoned,
+                                       const Options& options, int64_t now) {
   std::map<std::string, const DomainFacts*> by_name;
   for (const DomainFacts& d : domains) {
     if (!abandoned.count(d.name)) by_name[d.name] = &d;
   }
-
-  std::vector<Finding> findings;
-  std::vector<const VolumeFacts*> facts;  // parallel to findings
+  std::vector<Judged> out;
   for (const VolumeFacts& v : volumes) {
     std::optional<std::pair<std::string, std::string>> why =
         Unreachable(v, volume_names, by_name, pool);
@@ -186,14 +216,7 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     if (with_domain) f.why = "removed with its domain, which create_vm never handed to BOSH";
 
     // Whatever its name says, a volume a domain uses is never removed.
-    std::vector<std::string> users;
-    for (const DomainFacts& d : domains) {
-      if (abandoned.count(d.name)) continue;
-      bool uses =
-          (!v.path.empty() && std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
-          std::count(d.pool_volumes.begin(), d.pool_volumes.end(), pool + "/" + v.name) != 0;
-      if (uses) users.push_back(Q(d.name));
-    }
+    std::vector<std::string> users = Users(v, domains, abandoned, pool);
     if (!users.empty()) {
       f.verdict = Verdict::kInUse;
       f.why += "; but domain " + users.front() + " uses it";
@@ -205,35 +228,42 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     } else {
       f.verdict = Verdict::kRemove;
     }
-    findings.push_back(std::move(f));
-    facts.push_back(&v);
+    out.push_back({std::move(f), &v});
   }
+  return out;
+}
 
-  // A volume another volume is backed by stays while that one stays (only the backing chain of
-  // volumes removed in this run may go with them).
+// Step 3: a volume another volume is backed by stays while that one stays (only the backing
+// chain of volumes removed in this run may go with them).
+void KeepBackingVolumes(std::vector<Judged>& judged, const std::vector<VolumeFacts>& volumes) {
   auto removing = [&](const std::string& name) {
-    for (const Finding& f : findings) {
-      if (f.volume == name) return f.verdict == Verdict::kRemove;
+    for (const Judged& j : judged) {
+      if (j.finding.volume == name) return j.finding.verdict == Verdict::kRemove;
     }
     return false;
   };
   for (bool changed = true; changed;) {
     changed = false;
-    for (size_t i = 0; i < findings.size(); ++i) {
-      if (findings[i].verdict != Verdict::kRemove || facts[i]->path.empty()) continue;
+    for (Judged& j : judged) {
+      if (j.finding.verdict != Verdict::kRemove || j.facts->path.empty()) continue;
       for (const VolumeFacts& v : volumes) {
-        if (v.backing_path == facts[i]->path && !removing(v.name)) {
-          findings[i].verdict = Verdict::kInUse;
-          findings[i].why += "; but volume " + Q(v.name) + " is backed by it";
+        if (v.backing_path == j.facts->path && !removing(v.name)) {
+          j.finding.verdict = Verdict::kInUse;
+          j.finding.why += "; but volume " + Q(v.name) + " is backed by it";
           changed = true;
           break;
         }
       }
     }
   }
+}
 
-  // Domains a create_vm may have left half-made: reported only (a definition is no garbage to
-  // remove on a guess; the Director may still hold the CID).
+// Step 4: domains a create_vm may have left half-made: reported only (a definition is no
+// garbage to remove on a guess; the Director may still hold the CID).
+void AddSuspectDomains(const std::set<std::string>& volume_names,
+                       const std::vector<VolumeFacts>& volumes,
+                       const std::vector<DomainFacts>& domains, int64_t now,
+                       std::vector<Judged>& judged) {
   for (const DomainFacts& d : domains) {
     // Only this pool's VMs (other pools have their own CPI config and cleanup run).
     if (!util::IsVmCid(d.name) || d.running || d.bosh_metadata || d.creating_since ||
@@ -251,35 +281,59 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
       if (v.name == names::RootVolume(d.name) && v.modified) f.age_seconds = now - *v.modified;
     }
     f.verdict = Verdict::kSuspect;
-    findings.push_back(std::move(f));
-    facts.push_back(nullptr);
+    judged.push_back({std::move(f), nullptr});
   }
+}
 
-  // Removal order: domains first (their volumes follow), overlays before their backing volumes.
+// Step 5: removal order: domains first (their volumes follow), overlays before their backing
+// volumes.
+std::vector<Finding> InRemovalOrder(std::vector<Finding> domain_findings,
+                                    const std::vector<Judged>& judged) {
   std::vector<Finding> ordered = std::move(domain_findings);
-  std::vector<bool> done(findings.size(), false);
-  for (size_t emitted = 0; emitted < findings.size();) {
-    size_t before = emitted;
-    for (size_t i = 0; i < findings.size(); ++i) {
-      if (done[i]) continue;
-      bool waits = false;
-      for (size_t j = 0; j < findings.size() && facts[i] && !facts[i]->path.empty(); ++j) {
-        if (!done[j] && j != i && facts[j] && facts[j]->backing_path == facts[i]->path) {
-          waits = true;
-        }
+  std::vector<bool> done(judged.size(), false);
+  // Whether judged[i] must wait for a volume not yet emitted that is backed by it.
+  auto waits = [&](size_t i) {
+    const VolumeFacts* facts = judged[i].facts;
+    if (facts == nullptr || facts->path.empty()) return false;
+    for (size_t j = 0; j < judged.size(); ++j) {
+      if (!done[j] && j != i && judged[j].facts && judged[j].facts->backing_path == facts->path) {
+        return true;
       }
-      if (waits) continue;
-      ordered.push_back(findings[i]);
+    }
+    return false;
+  };
+  for (size_t emitted = 0; emitted < judged.size();) {
+    size_t before = emitted;
+    for (size_t i = 0; i < judged.size(); ++i) {
+      if (done[i] || waits(i)) continue;
+      ordered.push_back(judged[i].finding);
       done[i] = true;
       ++emitted;
     }
     if (emitted == before) {  // a cycle cannot happen with real backing chains; be safe anyway
-      for (size_t i = 0; i < findings.size(); ++i) {
-        if (!done[i]) ordered.push_back(findings[i]), done[i] = true, ++emitted;
+      for (size_t i = 0; i < judged.size(); ++i) {
+        if (!done[i]) ordered.push_back(judged[i].finding), done[i] = true, ++emitted;
       }
     }
   }
   return ordered;
+}
+
+}  // namespace
+
+std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeFacts>& volumes,
+                              const std::vector<DomainFacts>& domains, const Options& options,
+                              int64_t now) {
+  std::set<std::string> volume_names;
+  for (const VolumeFacts& v : volumes) volume_names.insert(v.name);
+  std::set<std::string> abandoned;
+  std::vector<Finding> domain_findings =
+      AbandonedDomains(volume_names, domains, options, now, abandoned);
+  std::vector<Judged> judged =
+      UnreachableVolumes(pool, volumes, volume_names, domains, abandoned, options, now);
+  KeepBackingVolumes(judged, volumes);
+  AddSuspectDomains(volume_names, volumes, domains, now, judged);
+  return InRemovalOrder(std::move(domain_findings), judged);
 }
 
 Report Run(const config::Config& config, const Options& options) {

@@ -138,6 +138,64 @@ void UpdateConfigDrive(host::Host& host, virt::Domain& dom, const std::string& d
                next_name, disk_cid, hint ? "added" : "removed");
 }
 
+// One attach_disk decision and its device change, from what both definitions hold now.
+struct Attacher {
+  virt::Domain& dom;
+  const Disk& disk;
+  DiskRef ref;
+  const std::string& templates_dir;
+
+  // Where the disk is now: in the definition, in the running domain.
+  std::pair<bool, bool> Place(const Definitions& defs) const {
+    return {FindDevice(defs.config, ref).has_value(), FindDevice(defs.live, ref).has_value()};
+  }
+
+  // Adds the device at `target` to the definitions `scope` names; `where` names them in errors.
+  void Add(const std::string& target, virt::Scope scope, const char* where) {
+    dom.AttachDevice(DeviceXml(disk, target, templates_dir), scope,
+                     std::string("adding device ") + target + " to the " + where);
+  }
+
+  // The disk is in one definition only: adds it to the `other` one (`scope`) under the target it
+  // has, unless that target is taken there. Returns the target used.
+  std::string Complete(const Definitions& defs, const DiskDeviceEntry& entry,
+                       const std::vector<DiskDeviceEntry>& other, virt::Scope scope,
+                       const char* where) {
+    std::string target =
+        TargetFree(other, entry.target) ? entry.target : PickTarget({defs.live, defs.config});
+    Add(target, scope, where);
+    return target;
+  }
+
+  // One decision from what both definitions hold now; returns the hint's target.
+  AttachResult Attach(const Definitions& defs) {
+    const std::string& vm_cid = dom.name();
+    std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
+    std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
+    AttachResult result;
+    if (in_config && (!defs.active || in_live)) {
+      result = {in_live ? in_live->target : in_config->target, true};
+      spdlog::info("disk {} is already attached to VM {} as {}", disk.cid, vm_cid, result.target);
+    } else if (in_live) {
+      // Live only: a detach whose live part never completed. Put it back into the definition.
+      result = {Complete(defs, *in_live, defs.config, virt::Scope::kConfig, "definition"), false};
+      spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk.cid,
+                   vm_cid, result.target);
+    } else if (in_config) {
+      // In the definition but not in the running domain: hot-plug it there.
+      result = {Complete(defs, *in_config, defs.live, virt::Scope::kLive, "running domain"), false};
+      spdlog::info("hot-plugged disk {} into running VM {} as {}", disk.cid, vm_cid, result.target);
+    } else {
+      result = {PickTarget({defs.live, defs.config}), false};
+      Add(result.target, defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig,
+          defs.active ? "running domain and its definition" : "definition");
+      spdlog::info("attached disk {} to {} VM {} as {}", disk.cid,
+                   defs.active ? "running" : "stopped", vm_cid, result.target);
+    }
+    return result;
+  }
+};
+
 }  // namespace
 
 AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::string& disk_cid,
@@ -160,58 +218,13 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
     }
   }
 
-  DiskRef ref{disk->cid, disk->path, host.pool_name(), disk->cid};
-  auto what = [](const std::string& target, const char* where) {
-    return "adding device " + target + " to the " + where;
-  };
-  // The disk is in one definition only: adds it to the `other` one (`scope`) under the target it
-  // has, unless that target is taken there. Returns the target used.
-  auto complete = [&](const Definitions& defs, const DiskDeviceEntry& entry,
-                      const std::vector<DiskDeviceEntry>& other, virt::Scope scope,
-                      const char* where) {
-    std::string target =
-        TargetFree(other, entry.target) ? entry.target : PickTarget({defs.live, defs.config});
-    dom->AttachDevice(DeviceXml(*disk, target, config.templates_dir), scope, what(target, where));
-    return target;
-  };
-  // One decision from what both definitions hold now; returns the hint's target.
-  auto attach = [&](const Definitions& defs) -> AttachResult {
-    std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
-    std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
-    AttachResult result;
-    if (in_config && (!defs.active || in_live)) {
-      result = {in_live ? in_live->target : in_config->target, true};
-      spdlog::info("disk {} is already attached to VM {} as {}", disk_cid, vm_cid, result.target);
-    } else if (in_live) {
-      // Live only: a detach whose live part never completed. Put it back into the definition.
-      result = {complete(defs, *in_live, defs.config, virt::Scope::kConfig, "definition"), false};
-      spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk_cid,
-                   vm_cid, result.target);
-    } else if (in_config) {
-      // In the definition but not in the running domain: hot-plug it there.
-      result = {complete(defs, *in_config, defs.live, virt::Scope::kLive, "running domain"), false};
-      spdlog::info("hot-plugged disk {} into running VM {} as {}", disk_cid, vm_cid, result.target);
-    } else {
-      result = {PickTarget({defs.live, defs.config}), false};
-      virt::Scope scope = defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig;
-      dom->AttachDevice(
-          DeviceXml(*disk, result.target, config.templates_dir), scope,
-          what(result.target, defs.active ? "running domain and its definition" : "definition"));
-      spdlog::info("attached disk {} to {} VM {} as {}", disk_cid,
-                   defs.active ? "running" : "stopped", vm_cid, result.target);
-    }
-    return result;
-  };
-  auto where = [&](const Definitions& defs) {
-    return std::pair{FindDevice(defs.config, ref).has_value(),
-                     FindDevice(defs.live, ref).has_value()};
-  };
-
+  Attacher attacher{
+      *dom, *disk, {disk->cid, disk->path, host.pool_name(), disk->cid}, config.templates_dir};
   AttachResult result;
   Definitions defs = ReadDefinitions(*dom);
   for (int attempt = 1;; ++attempt) {
     try {
-      result = attach(defs);
+      result = attacher.Attach(defs);
       break;
     } catch (const virt::Error&) {
       // An attach_disk of this disk that was killed may still be completing in the daemon (the
@@ -219,14 +232,14 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
       // makes ours fail ("non unique alias"). If the disk's place changed meanwhile, decide
       // again from the new state; otherwise the failure is ours.
       Definitions now = ReadDefinitions(*dom);
-      if (attempt == 3 || where(now) == where(defs)) throw;
+      if (attempt == 3 || attacher.Place(now) == attacher.Place(defs)) throw;
       spdlog::info("disk {} changed in VM {} while attaching it; deciding again", disk_cid, vm_cid);
       defs = std::move(now);
     }
   }
 
   if (config_drive.enabled) {
-    UpdateConfigDrive(host, *dom, disk_cid, Hint(disk_cid));
+    UpdateConfigDrive(host, *dom, disk_cid, AttachHint(disk_cid));
   }
   return result;
 }

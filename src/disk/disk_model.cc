@@ -54,7 +54,7 @@ uint64_t DiskSizeBytes(int64_t size_mib) {
   return static_cast<uint64_t>(size_mib) * kMiB;
 }
 
-nlohmann::json Hint(const std::string& disk_cid) {
+nlohmann::json AttachHint(const std::string& disk_cid) {
   return {{"path", agent::VirtioDiskPath(disk_cid)}};
 }
 

@@ -301,19 +301,10 @@ void PrivateLibvirtd::Stop(int sig) {
 
 PrivateLibvirtd::~PrivateLibvirtd() {
   if (libvirtd_ > 0 && Answers()) {
-    virConnectPtr c = virConnectOpen(uri_.c_str());
-    if (c != nullptr) {
-      virDomainPtr* doms = nullptr;
-      int n = virConnectListAllDomains(c, &doms, 0);
-      for (int i = 0; i < n; ++i) {
-        virDomainDestroy(doms[i]);
-        virDomainUndefineFlags(doms[i], VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                                            VIR_DOMAIN_UNDEFINE_NVRAM);
-        virDomainFree(doms[i]);
-      }
-      free(doms);
-      virConnectClose(c);
+    try {
+      virt::RawConnection conn = virt::RawConnection::Open(uri_);
+      RemoveDomains(conn);  // the daemon is ours alone: every domain
+    } catch (const virt::Error&) {
     }
     virResetLastError();
   }
@@ -388,20 +379,9 @@ std::vector<std::string> DaemonWorld::Domains() const {
 DaemonWorld::~DaemonWorld() {
   try {
     virt::RawConnection conn = Connect();
-    virDomainPtr* doms = nullptr;
-    int n = virConnectListAllDomains(conn.get(), &doms, 0);
-    for (int i = 0; i < n; ++i) {
-      char* xml = virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE);
-      if (xml != nullptr && std::string(xml).find(pool_dir_ + "/") != std::string::npos) {
-        virDomainDestroy(doms[i]);
-        virDomainUndefineFlags(doms[i], VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                                            VIR_DOMAIN_UNDEFINE_NVRAM);
-      }
-      free(xml);
-      virDomainFree(doms[i]);
-    }
-    free(doms);
+    RemoveDomains(conn, [this](const std::string& xml) {
+      return xml.find(pool_dir_ + "/") != std::string::npos;
+    });
     if (std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_)) {
       for (const std::string& v : Volumes()) {
         try {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,12 @@ namespace cpi::testing {
 // Names of the volumes in `pool` on `conn` right now (after a refresh), in libvirt's order;
 // empty when the pool does not exist. Leaves no libvirt error set.
 std::vector<std::string> PoolVolumeNames(virt::RawConnection& conn, const std::string& pool);
+
+// Destroys and undefines every domain on `conn` whose persistent definition `ours` accepts (every
+// domain when `ours` is empty); returns their names. Domains that vanish meanwhile are skipped,
+// failures ignored (it runs in destructors); leaves no libvirt error set.
+std::vector<std::string> RemoveDomains(
+    virt::RawConnection& conn, const std::function<bool(const std::string& config_xml)>& ours = {});
 
 // The private world of one integration suite on the machine's real libvirtd (qemu:///system):
 // a `dir` storage pool in its own folder and an isolated network (no forwarding, no DHCP) with

@@ -30,7 +30,7 @@ uint64_t DiskSizeBytes(int64_t size_mib);
 
 // The attach_disk hint (API v2) and the API v1 settings entry: {"path":
 // "/dev/disk/by-id/virtio-<cid>"}; the CID is the virtio serial, so udev names the disk after it.
-nlohmann::json Hint(const std::string& disk_cid);
+nlohmann::json AttachHint(const std::string& disk_cid);
 
 // The libvirt user alias of a persistent disk's device: "ua-<cid>".
 std::string UserAlias(const std::string& disk_cid);
