@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "bosh_libvirt_cpi/agent/config_drive.h"
-#include "bosh_libvirt_cpi/disk/config_drive_reader.h"
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
@@ -94,7 +93,7 @@ void UpdateConfigDrive(host::Host& host, virt::Domain& dom, const std::string& d
                                                           : names::ConfigVolume(vm_cid);
 
   std::unique_ptr<virt::Volume> current = host.FindVolume(current_name);
-  agent::ConfigDriveFiles files = ReadConfigDriveIso(current->Download(/*max_bytes=*/0));
+  agent::ConfigDriveFiles files = agent::ReadConfigDriveIso(current->Download(/*max_bytes=*/0));
   nlohmann::json settings;
   try {
     settings = nlohmann::json::parse(files.user_data);

@@ -71,7 +71,7 @@ std::string ReadFile(IsoImage* image, const std::string& path) {
 
 }  // namespace
 
-agent::ConfigDriveFiles ReadConfigDriveIso(std::string_view iso) {
+ConfigDriveContent ReadConfigDriveIso(std::string_view iso) {
   InitLibisofs("reading config drive");
   if (iso.size() < 17 * kBlock) throw Failure("checking the image", "too short for ISO9660");
 
@@ -102,7 +102,7 @@ agent::ConfigDriveFiles ReadConfigDriveIso(std::string_view iso) {
         "loading the directory tree");
   util::Handle<IsoReadImageFeatures, iso_read_image_features_destroy> features(raw_features);
 
-  agent::ConfigDriveFiles files;
+  ConfigDriveContent files;
   files.user_data = ReadFile(image.get(), "ec2/latest/user-data");
   files.meta_data = ReadFile(image.get(), "ec2/latest/meta-data.json");
   return files;

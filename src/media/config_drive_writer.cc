@@ -134,7 +134,7 @@ WriteOptsPtr MakeWriteOptions() {
 
 }  // namespace
 
-std::string WriteConfigDriveIso(const agent::ConfigDriveFiles& files) {
+std::string WriteConfigDriveIso(const ConfigDriveContent& files) {
   InitLibisofs("building config drive");
   DiscardQueuedMessages();
 
