@@ -11,18 +11,12 @@
 
 #include "archive_impl.h"
 #include "bosh_libvirt_cpi/errors.h"
-#include "bosh_libvirt_cpi/stemcell/crc32.h"
+#include "bosh_libvirt_cpi/media/crc32.h"
+#include "bosh_libvirt_cpi/media/disk_image.h"
 #include "bosh_libvirt_cpi/util/handle.h"
 
 namespace cpi::media {
 namespace {
-
-using stemcell::AllZero;
-using stemcell::Crc32;
-using stemcell::Crc32Zeros;
-using stemcell::HasQcow2Magic;
-using stemcell::ImageFormat;
-using stemcell::ParseQcow2Header;
 
 constexpr std::string_view kRootImage = "root.img";
 // Bytes libarchive reads from the file at a time. The gzip reader decompresses into its own
@@ -53,7 +47,7 @@ struct RootImageReader::State {
   uint64_t stream_bytes = 0;  // length of the decompressed stream so far
   bool stream_end = false;
   bool verified = false;
-  stemcell::ImageInfo info;
+  ImageInfo info;
   std::string head;  // the first bytes of root.img, read by Open, not yet returned by Read
   size_t head_offset = 0;
   uint64_t position = 0;
@@ -125,10 +119,10 @@ struct RootImageReader::State {
 RootImageReader::RootImageReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
 RootImageReader::~RootImageReader() = default;
 
-const stemcell::ImageInfo& RootImageReader::info() const { return state_->info; }
+const ImageInfo& RootImageReader::info() const { return state_->info; }
 
-std::unique_ptr<RootImageReader> RootImageReader::Open(
-    const std::string& path, std::optional<stemcell::ImageFormat> claimed) {
+std::unique_ptr<RootImageReader> RootImageReader::Open(const std::string& path,
+                                                       std::optional<ImageFormat> claimed) {
   auto s = std::make_unique<State>();
   s->path = path;
   s->fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
