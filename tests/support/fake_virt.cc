@@ -1,7 +1,11 @@
 #include "support/fake_virt.h"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <regex>
 
+#include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 
@@ -332,6 +336,20 @@ std::string FakeHypervisor::VolumeXml(const std::string& name) const {
 
 std::unique_ptr<virt::Connection> FakeConnection(FakeHypervisor& hypervisor) {
   return std::make_unique<FakeConnectionImpl>(hypervisor);
+}
+
+FakeWorld::FakeWorld()
+    : lock_dir(std::filesystem::path(::testing::TempDir()) /
+               ("cpi-fake-" + std::to_string(getpid()) + "-" + util::RandomHex(6))) {
+  std::filesystem::create_directories(lock_dir);
+  config.libvirt.uri = hv.uri;
+  config.libvirt.storage_pool = hv.pool_name;
+  config.lock_dir = lock_dir.string();
+}
+
+FakeWorld::~FakeWorld() {
+  std::error_code ignored;
+  std::filesystem::remove_all(lock_dir, ignored);
 }
 
 }  // namespace cpi::testing

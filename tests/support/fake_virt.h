@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/virt/objects.h"
 
 namespace cpi::testing {
@@ -54,5 +57,21 @@ struct FakeHypervisor {
 
 // A connection to `hypervisor`, which must outlive it and every object it hands out.
 std::unique_ptr<virt::Connection> FakeConnection(FakeHypervisor& hypervisor);
+
+// What a service test needs: a fake hypervisor, a CPI configuration naming its URI and pool, and
+// a lock folder of its own (removed on destruction).
+struct FakeWorld {
+  FakeWorld();
+  ~FakeWorld();
+  FakeWorld(const FakeWorld&) = delete;
+  FakeWorld& operator=(const FakeWorld&) = delete;
+
+  // A host over a new connection to `hv`, as an action opens one per call.
+  host::Host OpenHost() { return host::Host(config, FakeConnection(hv)); }
+
+  FakeHypervisor hv;
+  std::filesystem::path lock_dir;
+  config::Config config;
+};
 
 }  // namespace cpi::testing

@@ -4,9 +4,6 @@
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/util/ids.h"
@@ -15,23 +12,15 @@
 namespace cpi::disk {
 namespace {
 
-using testing::FakeConnection;
 using testing::FakeHypervisor;
 
 class AttachDiskTest : public ::testing::Test {
  protected:
-  AttachDiskTest()
-      : lock_dir_(std::filesystem::path(::testing::TempDir()) /
-                  ("cpi-fake-" + std::to_string(getpid()) + "-" + util::RandomHex(6))) {
-    std::filesystem::create_directories(lock_dir_);
-    config_.libvirt.uri = hv_.uri;
-    config_.libvirt.storage_pool = hv_.pool_name;
-    config_.lock_dir = lock_dir_.string();
+  AttachDiskTest() {
     disk_ = util::NewDiskCid();
     disk_path_ = hv_.AddVolume(disk_, 1 << 30, "qcow2");
     vm_ = util::NewVmCid();
   }
-  ~AttachDiskTest() override { std::filesystem::remove_all(lock_dir_); }
 
   // The disk's device as attach_disk writes it, at `target`.
   std::string Device(const std::string& target) const {
@@ -53,7 +42,7 @@ class AttachDiskTest : public ::testing::Test {
     if (running) d.live_xml = DomainXml(vm_, live_devices);
   }
   AttachResult Attach() {
-    host::Host host(config_, FakeConnection(hv_));
+    host::Host host = world_.OpenHost();
     return AttachDisk(host, vm_, disk_);
   }
   size_t TimesIn(const std::string& xml) const {
@@ -62,9 +51,8 @@ class AttachDiskTest : public ::testing::Test {
     return n;
   }
 
-  FakeHypervisor hv_;
-  std::filesystem::path lock_dir_;
-  config::Config config_;
+  testing::FakeWorld world_;
+  FakeHypervisor& hv_ = world_.hv;
   std::string disk_, disk_path_, vm_;
 };
 

@@ -13,14 +13,11 @@
 namespace cpi::stemcell {
 namespace {
 
-using testing::FakeConnection;
 using testing::FakeHypervisor;
 
 class DeleteStemcellTest : public ::testing::Test {
  protected:
   DeleteStemcellTest() {
-    config_.libvirt.uri = hv_.uri;
-    config_.libvirt.storage_pool = hv_.pool_name;
     cid_ = util::NewStemcellCid();
     base_ = hv_.AddVolume(cid_, 1 << 30, "qcow2");
     hv_.AddVolume(names::StemcellPropertiesVolume(cid_), 100);
@@ -36,7 +33,7 @@ class DeleteStemcellTest : public ::testing::Test {
   }
 
   DeleteResult Delete() {
-    host::Host host(config_, FakeConnection(hv_));
+    host::Host host = world_.OpenHost();
     return DeleteStemcell(host, cid_);
   }
 
@@ -53,8 +50,8 @@ class DeleteStemcellTest : public ::testing::Test {
     EXPECT_EQ(hv_.volumes.count(names::StemcellPropertiesVolume(cid_)), 1u);
   }
 
-  FakeHypervisor hv_;
-  config::Config config_;
+  testing::FakeWorld world_;
+  FakeHypervisor& hv_ = world_.hv;
   std::string cid_, base_, vm_, overlay_;
 };
 

@@ -4,9 +4,6 @@
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/util/ids.h"
@@ -16,26 +13,18 @@
 namespace cpi::vm {
 namespace {
 
-using testing::FakeConnection;
 using testing::FakeHypervisor;
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
 class CreateVmTest : public ::testing::Test {
  protected:
-  CreateVmTest()
-      : lock_dir_(std::filesystem::path(::testing::TempDir()) /
-                  ("cpi-fake-" + std::to_string(getpid()) + "-" + util::RandomHex(6))) {
-    std::filesystem::create_directories(lock_dir_);
-    config_.libvirt.uri = hv_.uri;
-    config_.libvirt.storage_pool = hv_.pool_name;
+  CreateVmTest() {
     config_.libvirt.domain_type = config::DomainType::kQemu;
     config_.agent.mbus = "nats://user:pass@10.0.0.6:4222";
-    config_.lock_dir = lock_dir_.string();
     stemcell_ = util::NewStemcellCid();
     hv_.AddVolume(stemcell_, 64 * kMiB, "qcow2");
   }
-  ~CreateVmTest() override { std::filesystem::remove_all(lock_dir_); }
 
   CreateVmInput Input() const {
     CreateVmInput in;
@@ -48,7 +37,7 @@ class CreateVmTest : public ::testing::Test {
 
   // Runs CreateVm expecting VMCreationFailed; returns the VM CID it used ("" when none).
   std::string CreateExpectingFailure() {
-    host::Host host(config_, FakeConnection(hv_));
+    host::Host host = world_.OpenHost();
     try {
       CreateVm(host, Input());
       ADD_FAILURE() << "create_vm succeeded";
@@ -61,14 +50,14 @@ class CreateVmTest : public ::testing::Test {
     return root.substr(0, root.size() - std::string("-root").size());
   }
 
-  FakeHypervisor hv_;
-  std::filesystem::path lock_dir_;
-  config::Config config_;
+  testing::FakeWorld world_;
+  FakeHypervisor& hv_ = world_.hv;
+  config::Config& config_ = world_.config;
   std::string stemcell_;
 };
 
 TEST_F(CreateVmTest, CreatesVolumesThenDefinesAndStartsTheDomain) {
-  host::Host host(config_, FakeConnection(hv_));
+  host::Host host = world_.OpenHost();
   CreatedVm vm = CreateVm(host, Input());
   EXPECT_EQ(hv_.calls, (std::vector<std::string>{
                            "create_volume " + vm.cid + "-root",
@@ -140,7 +129,7 @@ TEST_F(CreateVmTest, FailedSecondVolumeDeletesOnlyTheFirst) {
 
 TEST_F(CreateVmTest, MissingStemcellChangesNothing) {
   hv_.volumes.erase(stemcell_);
-  host::Host host(config_, FakeConnection(hv_));
+  host::Host host = world_.OpenHost();
   try {
     CreateVm(host, Input());
     ADD_FAILURE() << "create_vm succeeded";
