@@ -9,6 +9,7 @@
 #include <set>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
@@ -104,18 +105,10 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
   for (const std::string* text : {&d.config_xml, &d.live_xml}) {
     if (text->empty()) continue;
     xml::Document doc = xml::Document::Parse(*text, "domain " + Quote(d.name));
-    for (std::string& path :
-         doc.Strings("/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev | "
-                     "/domain/devices/disk//backingStore/source/@file | "
-                     "/domain/devices/disk//backingStore/source/@dev")) {
-      facts.paths.push_back(std::move(path));
-    }
-    int disks = static_cast<int>(doc.Number("count(/domain/devices/disk)"));
-    for (int i = 1; i <= disks; ++i) {
-      std::string source = "/domain/devices/disk[" + std::to_string(i) + "]/source";
-      std::string pool = doc.String(source + "/@pool");
-      if (!pool.empty()) facts.pool_volumes.push_back(pool + "/" + doc.String(source + "/@volume"));
-    }
+    host::DiskSources sources = host::ReadDiskSources(doc);
+    facts.paths.insert(facts.paths.end(), sources.paths.begin(), sources.paths.end());
+    facts.pool_volumes.insert(facts.pool_volumes.end(), sources.pool_volumes.begin(),
+                              sources.pool_volumes.end());
     facts.bosh_metadata =
         facts.bosh_metadata || doc.Number("count(/domain/metadata/*[namespace-uri()='" +
                                           std::string(vm::kBoshMetadataNamespace) + "'])") > 0;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
@@ -102,24 +103,21 @@ Usage FindUsage(host::Host& host, const std::string& cid, const std::string& bas
     }
   }
 
+  std::string pool_prefix = host.pool_name() + "/";
   for (const virt::DomainDescription& d : host.conn().ListDomains()) {
     bool uses = false;
     for (const std::string* text : {&d.config_xml, &d.live_xml}) {
       if (text->empty() || uses) continue;
-      xml::Document doc = xml::Document::Parse(*text, "domain " + Quote(d.name));
+      host::DiskSources sources =
+          host::ReadDiskSources(xml::Document::Parse(*text, "domain " + Quote(d.name)));
       // Disks by file or device path, including the backing chain of a running domain.
-      for (const std::string& path :
-           doc.Strings("/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev | "
-                       "/domain/devices/disk//backingStore/source/@file | "
-                       "/domain/devices/disk//backingStore/source/@dev")) {
+      for (const std::string& path : sources.paths) {
         if (paths.count(path) != 0) uses = true;
       }
       // Disks of type='volume' naming a volume of our pool.
-      int disks = static_cast<int>(doc.Number("count(/domain/devices/disk)"));
-      for (int i = 1; i <= disks && !uses; ++i) {
-        std::string source = "/domain/devices/disk[" + std::to_string(i) + "]/source";
-        if (doc.String(source + "/@pool") == host.pool_name() &&
-            names.count(doc.String(source + "/@volume")) != 0) {
+      for (const std::string& pool_volume : sources.pool_volumes) {
+        if (pool_volume.rfind(pool_prefix, 0) == 0 &&
+            names.count(pool_volume.substr(pool_prefix.size())) != 0) {
           uses = true;
         }
       }

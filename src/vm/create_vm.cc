@@ -9,6 +9,7 @@
 
 #include "bosh_libvirt_cpi/agent/config_drive.h"
 #include "bosh_libvirt_cpi/agent/settings.h"
+#include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
@@ -115,10 +116,9 @@ std::string EphemeralSerial(const std::string& vm_cid) {
 std::vector<std::string> MacsInUse(host::Host& host) {
   std::vector<std::string> macs;
   for (const virt::DomainDescription& d : host.conn().ListDomainDefinitions()) {
-    for (std::string mac : xml::Document::Parse(d.config_xml, "domain " + d.name)
-                               .Strings("//interface/mac/@address")) {
-      std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
-      macs.push_back(mac);
+    for (std::string& mac :
+         host::ReadMacs(xml::Document::Parse(d.config_xml, "domain " + d.name))) {
+      macs.push_back(std::move(mac));
     }
   }
   return macs;
