@@ -8,7 +8,7 @@ namespace cpi::agent {
 
 // libisofs lives in the ISO module, loaded by the calls that need it (iso_module.h).
 std::string BuildConfigDriveIso(const ConfigDriveFiles& files) {
-  return media::Iso().write_config_drive({files.user_data, files.meta_data});
+  return media::Iso().write_config_drive({files.user_data, files.meta_data}, kConfigDriveLabel);
 }
 
 ConfigDriveFiles ReadConfigDriveIso(std::string_view iso) {

@@ -134,11 +134,11 @@ WriteOptsPtr MakeWriteOptions() {
 
 }  // namespace
 
-std::string WriteConfigDriveIso(const ConfigDriveContent& files) {
+std::string WriteConfigDriveIso(const ConfigDriveContent& files, std::string_view volume_id) {
   InitLibisofs("building config drive");
   DiscardQueuedMessages();
 
-  const std::string label(agent::kConfigDriveLabel);
+  const std::string label(volume_id);
   IsoImage* raw_image = nullptr;
   Check(iso_image_new(label.c_str(), &raw_image), "creating image");
   ImagePtr image(raw_image);

@@ -14,7 +14,7 @@ namespace cpi::media {
 void InitLibisofs(const std::string& purpose);
 
 // agent::BuildConfigDriveIso's work (config_drive.h documents the image).
-std::string WriteConfigDriveIso(const ConfigDriveContent& files);
+std::string WriteConfigDriveIso(const ConfigDriveContent& files, std::string_view volume_id);
 
 // agent::ReadConfigDriveIso's work (config_drive.h).
 ConfigDriveContent ReadConfigDriveIso(std::string_view iso);

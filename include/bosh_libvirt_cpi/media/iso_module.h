@@ -22,7 +22,8 @@ struct ConfigDriveContent {
 
 struct IsoModule {
   int abi_version;
-  std::string (*write_config_drive)(const ConfigDriveContent& files);
+  // `volume_id`: the label the guest finds the drive by.
+  std::string (*write_config_drive)(const ConfigDriveContent& files, std::string_view volume_id);
   ConfigDriveContent (*read_config_drive)(std::string_view iso);
 };
 
