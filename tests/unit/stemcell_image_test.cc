@@ -23,6 +23,7 @@ namespace cpi::stemcell {
 namespace {
 
 namespace fs = std::filesystem;
+using media::AllZero;
 using media::Crc32;
 using media::Crc32Zeros;
 using nlohmann::json;
