@@ -2,8 +2,8 @@
 // (rpc::Handle: envelope, method table, argument checks, configuration with the request's
 // cpi-config context overlay, core actions, error responses).
 //
-// Besides ASan/UBSan findings, it checks the promise every caller relies on (cpi-contract.md
-// §2.3, §2.4): whatever the input, the answer is one JSON object with exactly "result", "error"
+// Besides ASan/UBSan findings, it checks the promise every caller relies on (docs/CONTRACT.md
+// §1.4, §3): whatever the input, the answer is one JSON object with exactly "result", "error"
 // and "log"; "log" is a string; "error" is null or {"type", "message", "ok_to_retry"} with a
 // Bosh::Clouds type and a boolean; "result" is null when "error" is set.
 #include <cstdint>

@@ -6,7 +6,7 @@
 
 namespace cpi {
 
-// The error classes BOSH callers know (cpi-contract.md §2.4). Nothing else may reach the wire.
+// The error classes BOSH callers know (docs/CONTRACT.md §3). Nothing else may reach the wire.
 enum class ErrorType {
   kCpiError,
   kNotSupported,

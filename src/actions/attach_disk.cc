@@ -11,13 +11,9 @@ nlohmann::json AttachDisk(const rpc::Call& call) {
   std::string disk_cid = call.args.String(1);
   disk::ConfigDriveUpdate config_drive;
   config_drive.enabled = call.request.stemcell_api_version == 1;
-  host::Host host = host::Host::Open(call.Config());
-  try {
-    disk::AttachDisk(host, vm_cid, disk_cid, config_drive);
-  } catch (...) {
-    host::RethrowWithStep("Attaching disk " + Quote(disk_cid) + " to VM " + Quote(vm_cid));
-  }
-  if (call.V2()) return disk::Hint(disk_cid);
+  host::OnHost(call.Config(), "Attaching disk " + Quote(disk_cid) + " to VM " + Quote(vm_cid),
+               [&](host::Host& host) { disk::AttachDisk(host, vm_cid, disk_cid, config_drive); });
+  if (call.V2()) return disk::AttachHint(disk_cid);
   return nullptr;
 }
 

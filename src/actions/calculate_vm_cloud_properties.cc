@@ -31,7 +31,7 @@ int64_t Required(const simdjson::dom::object& resources, const char* key, int64_
 }  // namespace
 
 // Maps vm_resources ({cpu, ram, ephemeral_disk_size}) to the VM cloud_properties create_vm
-// understands (design.md §8).
+// understands (docs/CONTRACT.md §8).
 nlohmann::json CalculateVmCloudProperties(const rpc::Call& call) {
   simdjson::dom::object resources = call.args.Object(0);
   int64_t cpu = Required(resources, "cpu", 1, kMaxCpu);

@@ -22,12 +22,8 @@ nlohmann::json CreateDisk(const rpc::Call& call) {
   }
   if (!vm_cid.empty()) spdlog::info("placement hint VM '{}': one pool per host, ignored", vm_cid);
 
-  host::Host host = host::Host::Open(call.Config());
-  try {
-    return disk::CreateDisk(host, size_mib, props);
-  } catch (...) {
-    host::RethrowWithStep(step);
-  }
+  return host::OnHost(call.Config(), step,
+                      [&](host::Host& host) { return disk::CreateDisk(host, size_mib, props); });
 }
 
 }  // namespace cpi::actions

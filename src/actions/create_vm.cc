@@ -20,10 +20,9 @@ nlohmann::json CreateVm(const rpc::Call& call) {
   std::optional<host::Host> host;
   try {
     host.emplace(host::Host::Open(call.Config()));
-  } catch (const Error& e) {
+  } catch (...) {
     // libvirtd down or restarting: only a retryable VMCreationFailed makes the Director retry.
-    if (e.ok_to_retry()) throw VmCreationFailed(e.what(), true);
-    throw;
+    vm::RethrowCreationFailure("", vm::CreationFailure::kBeforeChanges);
   }
   vm::CreatedVm created = vm::CreateVm(*host, in);
   if (call.V2()) return nlohmann::json::array({created.cid, created.networks});

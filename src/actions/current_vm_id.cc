@@ -3,7 +3,6 @@
 #include "bosh_libvirt_cpi/actions/vm_actions.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/read_file.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 
 namespace cpi::actions {
@@ -28,13 +27,13 @@ nlohmann::json CurrentVmId(const rpc::Call& call) {
     throw NotImplemented("Finding the current VM: this machine exposes no SMBIOS UUID");
   }
   host::Host host = host::Host::Open(call.Config());
-  std::optional<virt::DomainPtr> dom;
+  std::unique_ptr<virt::Domain> dom;
   try {
-    dom = virt::FindDomainByUuid(host.raw(), uuid);
+    dom = host.conn().FindDomainByUuid(uuid);
   } catch (...) {
     host::RethrowWithStep("Finding the current VM by SMBIOS UUID " + Quote(uuid));
   }
-  std::string name = dom ? virt::DomainName(dom->get()) : "";
+  std::string name = dom ? dom->name() : "";
   if (!util::IsVmCid(name)) {
     throw NotImplemented("Finding the current VM: this machine (SMBIOS UUID " + uuid +
                          ") is not a VM of this CPI on " + Quote(host.conn().uri()));

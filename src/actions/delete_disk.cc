@@ -10,12 +10,9 @@ namespace cpi::actions {
 // never deleted: CloudError naming the VM.
 nlohmann::json DeleteDisk(const rpc::Call& call) {
   std::string cid = call.args.String(0);
-  host::Host host = host::Host::Open(call.Config());
-  try {
+  host::OnHost(call.Config(), "Deleting disk " + Quote(cid), [&](host::Host& host) {
     if (!disk::DeleteDisk(host, cid)) spdlog::info("disk '{}' did not exist", cid);
-  } catch (...) {
-    host::RethrowWithStep("Deleting disk " + Quote(cid));
-  }
+  });
   return nullptr;
 }
 

@@ -9,12 +9,9 @@ namespace cpi::actions {
 // DiskNotFound), so orphan cleanup can repeat it.
 nlohmann::json DeleteSnapshot(const rpc::Call& call) {
   std::string cid = call.args.String(0);
-  host::Host host = host::Host::Open(call.Config());
-  try {
+  host::OnHost(call.Config(), "Deleting snapshot " + Quote(cid), [&](host::Host& host) {
     if (!disk::DeleteSnapshot(host, cid)) spdlog::info("snapshot '{}' did not exist", cid);
-  } catch (...) {
-    host::RethrowWithStep("Deleting snapshot " + Quote(cid));
-  }
+  });
   return nullptr;
 }
 

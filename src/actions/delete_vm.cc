@@ -9,12 +9,9 @@ namespace cpi::actions {
 // calls delete_vm after has_vm said false "to clean up related resources", which we do).
 nlohmann::json DeleteVm(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
-  host::Host host = host::Host::Open(call.Config());
-  try {
+  host::OnHost(call.Config(), "Deleting VM " + Quote(vm_cid), [&](host::Host& host) {
     if (!vm::DeleteVm(host, vm_cid)) spdlog::info("VM '{}' did not exist", vm_cid);
-  } catch (...) {
-    host::RethrowWithStep("Deleting VM " + Quote(vm_cid));
-  }
+  });
   return nullptr;
 }
 

@@ -12,12 +12,10 @@ nlohmann::json DetachDisk(const rpc::Call& call) {
   std::string disk_cid = call.args.String(1);
   disk::ConfigDriveUpdate config_drive;
   config_drive.enabled = call.request.stemcell_api_version == 1;
-  host::Host host = host::Host::Open(call.Config());
-  try {
-    disk::DetachDisk(host, vm_cid, disk_cid, disk::DetachOptions{}, config_drive);
-  } catch (...) {
-    host::RethrowWithStep("Detaching disk " + Quote(disk_cid) + " from VM " + Quote(vm_cid));
-  }
+  host::OnHost(call.Config(), "Detaching disk " + Quote(disk_cid) + " from VM " + Quote(vm_cid),
+               [&](host::Host& host) {
+                 disk::DetachDisk(host, vm_cid, disk_cid, disk::DetachOptions{}, config_drive);
+               });
   return nullptr;
 }
 

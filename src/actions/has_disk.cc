@@ -6,12 +6,8 @@ namespace cpi::actions {
 // has_disk(disk_cid): unknown and malformed CIDs are false, not errors.
 nlohmann::json HasDisk(const rpc::Call& call) {
   std::string cid = call.args.String(0);
-  host::Host host = host::Host::Open(call.Config());
-  try {
-    return disk::HasDisk(host, cid);
-  } catch (...) {
-    host::RethrowWithStep("Checking whether disk " + Quote(cid) + " exists");
-  }
+  return host::OnHost(call.Config(), "Checking whether disk " + Quote(cid) + " exists",
+                      [&](host::Host& host) { return disk::HasDisk(host, cid); });
 }
 
 }  // namespace cpi::actions

@@ -6,16 +6,10 @@
 namespace cpi::actions {
 namespace {
 
-struct Entry {
-  std::string_view name;
-  rpc::Handler handler;
-};
-
 // Methods implemented in the module, one line each (keep one entry per line: several people add
-// to this table). The core's table (src/rpc/methods.cc) lists every contract method; those
-// missing here answer NotImplemented.
-constexpr Entry kActions[] = {
-    {"", nullptr},  // placeholder so the table is never empty
+// to this table). The core's table (src/rpc/methods.cc) lists every contract method with its
+// arguments; tests/unit/method_table_test.cc fails when the two disagree.
+constexpr HypervisorAction kActions[] = {
     {"create_stemcell", &CreateStemcell},
     {"delete_stemcell", &DeleteStemcell},
     {"create_vm", &CreateVm},
@@ -39,9 +33,11 @@ constexpr Entry kActions[] = {
 
 }  // namespace
 
+std::span<const HypervisorAction> HypervisorActions() { return kActions; }
+
 rpc::Handler FindHypervisorAction(std::string_view method) {
-  for (const Entry& e : kActions) {
-    if (!e.name.empty() && e.name == method) return e.handler;
+  for (const HypervisorAction& a : kActions) {
+    if (a.name == method) return a.handler;
   }
   return nullptr;
 }

@@ -14,12 +14,8 @@ nlohmann::json ResizeDisk(const rpc::Call& call) {
   } catch (...) {
     RethrowWithStep(step, ErrorType::kCpiError);
   }
-  host::Host host = host::Host::Open(call.Config());
-  try {
-    disk::ResizeDisk(host, cid, size_mib);
-  } catch (...) {
-    host::RethrowWithStep(step);
-  }
+  host::OnHost(call.Config(), step,
+               [&](host::Host& host) { disk::ResizeDisk(host, cid, size_mib); });
   return nullptr;
 }
 

@@ -9,12 +9,8 @@ namespace cpi::actions {
 nlohmann::json SnapshotDisk(const rpc::Call& call) {
   std::string cid = call.args.String(0);
   nlohmann::json metadata = call.args.IsNull(1) ? nlohmann::json::object() : call.args.Json(1);
-  host::Host host = host::Host::Open(call.Config());
-  try {
-    return disk::SnapshotDisk(host, cid, metadata);
-  } catch (...) {
-    host::RethrowWithStep("Snapshotting disk " + Quote(cid));
-  }
+  return host::OnHost(call.Config(), "Snapshotting disk " + Quote(cid),
+                      [&](host::Host& host) { return disk::SnapshotDisk(host, cid, metadata); });
 }
 
 }  // namespace cpi::actions

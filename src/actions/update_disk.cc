@@ -18,12 +18,8 @@ nlohmann::json UpdateDisk(const rpc::Call& call) {
   } catch (...) {
     RethrowWithStep(step, ErrorType::kCpiError);
   }
-  host::Host host = host::Host::Open(call.Config());
-  try {
-    disk::UpdateDisk(host, cid, size_mib, props);
-  } catch (...) {
-    host::RethrowWithStep(step);
-  }
+  host::OnHost(call.Config(), step,
+               [&](host::Host& host) { disk::UpdateDisk(host, cid, size_mib, props); });
   return nullptr;
 }
 

@@ -9,13 +9,12 @@
 #include <set>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
-#include "bosh_libvirt_cpi/virt/inventory.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
@@ -23,50 +22,7 @@
 namespace cpi::cleanup {
 namespace {
 
-constexpr size_t kUuidCidVm = 3 + 36;        // "vm-" + uuid
-constexpr size_t kUuidCidStemcell = 3 + 36;  // "sc-" + uuid
-constexpr size_t kUuidCidSnapshot = 5 + 36;  // "snap-" + uuid
-constexpr size_t kDiskCid = 20;              // "disk-" + 15 hex
-
-// A volume name split into the CID it belongs to and what follows ("-root", "-props", "").
-struct OurName {
-  enum Kind { kVm, kStemcell, kDisk, kSnapshot } kind;
-  std::string cid;
-  std::string suffix;
-};
-
-std::optional<OurName> ParseName(const std::string& name) {
-  auto split = [&](size_t at) {
-    return std::pair<std::string, std::string>{name.substr(0, at),
-                                               name.size() > at ? name.substr(at) : ""};
-  };
-  if (name.size() >= kUuidCidVm) {
-    auto [cid, suffix] = split(kUuidCidVm);
-    if (util::IsVmCid(cid) && (suffix == "-root" || suffix == "-ephemeral" || suffix == "-config" ||
-                               suffix == "-config-alt")) {
-      return OurName{OurName::kVm, cid, suffix};
-    }
-  }
-  if (name.size() >= kUuidCidStemcell) {
-    auto [cid, suffix] = split(kUuidCidStemcell);
-    if (util::IsStemcellCid(cid) && (suffix.empty() || suffix == "-props")) {
-      return OurName{OurName::kStemcell, cid, suffix};
-    }
-  }
-  if (name.size() >= kDiskCid) {
-    auto [cid, suffix] = split(kDiskCid);
-    if (util::IsDiskCid(cid) && (suffix.empty() || suffix == "-meta")) {
-      return OurName{OurName::kDisk, cid, suffix};
-    }
-  }
-  if (name.size() >= kUuidCidSnapshot) {
-    auto [cid, suffix] = split(kUuidCidSnapshot);
-    if (util::IsSnapshotCid(cid) && (suffix.empty() || suffix == "-meta")) {
-      return OurName{OurName::kSnapshot, cid, suffix};
-    }
-  }
-  return std::nullopt;
-}
+using names::VolumeName;
 
 std::string Q(const std::string& s) { return "'" + s + "'"; }
 
@@ -74,11 +30,11 @@ std::string Q(const std::string& s) { return "'" + s + "'"; }
 std::optional<std::pair<std::string, std::string>> Unreachable(
     const VolumeFacts& v, const std::set<std::string>& volumes,
     const std::map<std::string, const DomainFacts*>& domains, const std::string& pool) {
-  std::optional<OurName> n = ParseName(v.name);
+  std::optional<VolumeName> n = names::ParseVolumeName(v.name);
   if (!n) return std::nullopt;
   auto has = [&](const std::string& name) { return volumes.count(name) != 0; };
   switch (n->kind) {
-    case OurName::kVm: {
+    case VolumeName::kVm: {
       std::string what = "volume of VM " + Q(n->cid);
       auto dom = domains.find(n->cid);
       if (dom == domains.end()) {
@@ -93,26 +49,26 @@ std::optional<std::pair<std::string, std::string>> Unreachable(
       if (used || v.path.empty()) return std::nullopt;
       return std::pair{what, "its domain does not use it (an interrupted config-drive swap)"};
     }
-    case OurName::kStemcell:
+    case VolumeName::kStemcell:
       if (n->suffix.empty()) {
-        if (has(n->cid + "-props")) return std::nullopt;
-        return std::pair{
-            std::string("half-uploaded stemcell"),
-            "no sidecar " + Q(n->cid + "-props") + " (create_stemcell writes it after the upload)"};
+        if (has(names::StemcellPropertiesVolume(n->cid))) return std::nullopt;
+        return std::pair{std::string("half-uploaded stemcell"),
+                         "no sidecar " + Q(names::StemcellPropertiesVolume(n->cid)) +
+                             " (create_stemcell writes it after the upload)"};
       }
       if (has(n->cid)) return std::nullopt;
       return std::pair{"cloud_properties of stemcell " + Q(n->cid),
                        std::string("the stemcell is gone (delete_stemcell was interrupted)")};
-    case OurName::kDisk:
+    case VolumeName::kDisk:
       // A disk itself is the Director's to delete (orphaned disks), whatever state it is in.
       if (n->suffix.empty() || has(n->cid)) return std::nullopt;
       return std::pair{"metadata of disk " + Q(n->cid), std::string("the disk is gone")};
-    case OurName::kSnapshot:
+    case VolumeName::kSnapshot:
       if (n->suffix.empty()) {
-        if (has(n->cid + "-meta")) return std::nullopt;
-        return std::pair{
-            std::string("unfinished snapshot"),
-            "no sidecar " + Q(n->cid + "-meta") + " (snapshot_disk writes it after the copy)"};
+        if (has(names::MetadataVolume(n->cid))) return std::nullopt;
+        return std::pair{std::string("unfinished snapshot"),
+                         "no sidecar " + Q(names::MetadataVolume(n->cid)) +
+                             " (snapshot_disk writes it after the copy)"};
       }
       if (has(n->cid)) return std::nullopt;
       return std::pair{"record of snapshot " + Q(n->cid), std::string("the snapshot is gone")};
@@ -149,18 +105,10 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
   for (const std::string* text : {&d.config_xml, &d.live_xml}) {
     if (text->empty()) continue;
     xml::Document doc = xml::Document::Parse(*text, "domain " + Quote(d.name));
-    for (std::string& path :
-         doc.Strings("/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev | "
-                     "/domain/devices/disk//backingStore/source/@file | "
-                     "/domain/devices/disk//backingStore/source/@dev")) {
-      facts.paths.push_back(std::move(path));
-    }
-    int disks = static_cast<int>(doc.Number("count(/domain/devices/disk)"));
-    for (int i = 1; i <= disks; ++i) {
-      std::string source = "/domain/devices/disk[" + std::to_string(i) + "]/source";
-      std::string pool = doc.String(source + "/@pool");
-      if (!pool.empty()) facts.pool_volumes.push_back(pool + "/" + doc.String(source + "/@volume"));
-    }
+    host::DiskSources sources = host::ReadDiskSources(doc);
+    facts.paths.insert(facts.paths.end(), sources.paths.begin(), sources.paths.end());
+    facts.pool_volumes.insert(facts.pool_volumes.end(), sources.pool_volumes.begin(),
+                              sources.pool_volumes.end());
     facts.bosh_metadata =
         facts.bosh_metadata || doc.Number("count(/domain/metadata/*[namespace-uri()='" +
                                           std::string(vm::kBoshMetadataNamespace) + "'])") > 0;
@@ -175,26 +123,38 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
 
 // Destroys and undefines the domain; false when it was gone already.
 bool RemoveDomain(host::Host& host, const std::string& name) {
-  std::optional<virt::DomainPtr> dom = host.conn().FindDomain(name);
+  std::unique_ptr<virt::Domain> dom = host.FindDomain(name);
   if (!dom) return false;
-  virt::DestroyDomain(dom->get(), name);
-  virt::UndefineDomain(dom->get(), name);
+  dom->Destroy();
+  dom->Undefine();
   return true;
 }
 
 }  // namespace
 
-std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeFacts>& volumes,
-                              const std::vector<DomainFacts>& domains, const Options& options,
-                              int64_t now) {
-  std::set<std::string> names;
-  for (const VolumeFacts& v : volumes) names.insert(v.name);
+namespace {
 
-  // Domains of this pool a create_vm left before answering (they still carry its marker).
-  std::vector<Finding> domain_findings;
-  std::set<std::string> abandoned;  // those removed in this run: their volumes go with them
+// A volume found by Unreachable, with the facts it was judged on (none for a domain finding).
+struct Judged {
+  Finding finding;
+  const VolumeFacts* facts = nullptr;
+};
+
+bool OldEnough(const Options& options, const std::optional<int64_t>& age) {
+  return options.min_age_seconds <= 0 || (age && *age >= options.min_age_seconds);
+}
+
+// Step 1: domains of this pool a create_vm left before answering (they still carry its
+// marker). Those old enough are removed in this run (`abandoned`): their volumes go with them.
+std::vector<Finding> AbandonedDomains(const std::set<std::string>& volume_names,
+                                      const std::vector<DomainFacts>& domains,
+                                      const Options& options, int64_t now,
+                                      std::set<std::string>& abandoned) {
+  std::vector<Finding> out;
   for (const DomainFacts& d : domains) {
-    if (!util::IsVmCid(d.name) || !d.creating_since || !names.count(d.name + "-root")) continue;
+    if (!util::IsVmCid(d.name) || !d.creating_since ||
+        !volume_names.count(names::RootVolume(d.name)))
+      continue;
     Finding f;
     f.kind = Finding::Kind::kDomain;
     f.volume = d.name;
@@ -202,40 +162,54 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
         std::string("domain of an unfinished create_vm, ") + (d.running ? "running" : "shut off");
     f.why = "create_vm never answered (killed, or its daemon was lost), so BOSH has no CID for it";
     if (*d.creating_since > 0) f.age_seconds = now - *d.creating_since;
-    bool old_enough = options.min_age_seconds <= 0 ||
-                      (f.age_seconds && *f.age_seconds >= options.min_age_seconds);
+    bool old_enough = OldEnough(options, f.age_seconds);
     f.verdict = old_enough ? Verdict::kRemove : Verdict::kTooYoung;
     if (old_enough) abandoned.insert(d.name);
-    domain_findings.push_back(std::move(f));
+    out.push_back(std::move(f));
   }
+  return out;
+}
+
+// The domains (other than `abandoned` ones) that use the volume, quoted.
+std::vector<std::string> Users(const VolumeFacts& v, const std::vector<DomainFacts>& domains,
+                               const std::set<std::string>& abandoned, const std::string& pool) {
+  std::vector<std::string> users;
+  for (const DomainFacts& d : domains) {
+    if (abandoned.count(d.name)) continue;
+    bool uses = (!v.path.empty() && std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
+                std::count(d.pool_volumes.begin(), d.pool_volumes.end(), pool + "/" + v.name) != 0;
+    if (uses) users.push_back(Q(d.name));
+  }
+  return users;
+}
+
+// Step 2: the volumes no CID reaches any more, each with its verdict.
+std::vector<Judged> UnreachableVolumes(const std::string& pool,
+                                       const std::vector<VolumeFacts>& volumes,
+                                       const std::set<std::string>& volume_names,
+                                       const std::vector<DomainFacts>& domains,
+                                       const std::set<std::string>& abandoned,
+                                       const Options& options, int64_t now) {
   std::map<std::string, const DomainFacts*> by_name;
   for (const DomainFacts& d : domains) {
     if (!abandoned.count(d.name)) by_name[d.name] = &d;
   }
-
-  std::vector<Finding> findings;
-  std::vector<const VolumeFacts*> facts;  // parallel to findings
+  std::vector<Judged> out;
   for (const VolumeFacts& v : volumes) {
-    std::optional<std::pair<std::string, std::string>> why = Unreachable(v, names, by_name, pool);
+    std::optional<std::pair<std::string, std::string>> why =
+        Unreachable(v, volume_names, by_name, pool);
     if (!why) continue;
     Finding f;
     f.volume = v.name;
     f.what = why->first;
     f.why = why->second;
     if (v.modified) f.age_seconds = now - *v.modified;
-    std::optional<OurName> n = ParseName(v.name);
-    bool with_domain = n && n->kind == OurName::kVm && abandoned.count(n->cid) != 0;
+    std::optional<VolumeName> n = names::ParseVolumeName(v.name);
+    bool with_domain = n && n->kind == VolumeName::kVm && abandoned.count(n->cid) != 0;
     if (with_domain) f.why = "removed with its domain, which create_vm never handed to BOSH";
 
     // Whatever its name says, a volume a domain uses is never removed.
-    std::vector<std::string> users;
-    for (const DomainFacts& d : domains) {
-      if (abandoned.count(d.name)) continue;
-      bool uses =
-          (!v.path.empty() && std::count(d.paths.begin(), d.paths.end(), v.path) != 0) ||
-          std::count(d.pool_volumes.begin(), d.pool_volumes.end(), pool + "/" + v.name) != 0;
-      if (uses) users.push_back(Q(d.name));
-    }
+    std::vector<std::string> users = Users(v, domains, abandoned, pool);
     if (!users.empty()) {
       f.verdict = Verdict::kInUse;
       f.why += "; but domain " + users.front() + " uses it";
@@ -247,39 +221,46 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
     } else {
       f.verdict = Verdict::kRemove;
     }
-    findings.push_back(std::move(f));
-    facts.push_back(&v);
+    out.push_back({std::move(f), &v});
   }
+  return out;
+}
 
-  // A volume another volume is backed by stays while that one stays (only the backing chain of
-  // volumes removed in this run may go with them).
+// Step 3: a volume another volume is backed by stays while that one stays (only the backing
+// chain of volumes removed in this run may go with them).
+void KeepBackingVolumes(std::vector<Judged>& judged, const std::vector<VolumeFacts>& volumes) {
   auto removing = [&](const std::string& name) {
-    for (const Finding& f : findings) {
-      if (f.volume == name) return f.verdict == Verdict::kRemove;
+    for (const Judged& j : judged) {
+      if (j.finding.volume == name) return j.finding.verdict == Verdict::kRemove;
     }
     return false;
   };
   for (bool changed = true; changed;) {
     changed = false;
-    for (size_t i = 0; i < findings.size(); ++i) {
-      if (findings[i].verdict != Verdict::kRemove || facts[i]->path.empty()) continue;
+    for (Judged& j : judged) {
+      if (j.finding.verdict != Verdict::kRemove || j.facts->path.empty()) continue;
       for (const VolumeFacts& v : volumes) {
-        if (v.backing_path == facts[i]->path && !removing(v.name)) {
-          findings[i].verdict = Verdict::kInUse;
-          findings[i].why += "; but volume " + Q(v.name) + " is backed by it";
+        if (v.backing_path == j.facts->path && !removing(v.name)) {
+          j.finding.verdict = Verdict::kInUse;
+          j.finding.why += "; but volume " + Q(v.name) + " is backed by it";
           changed = true;
           break;
         }
       }
     }
   }
+}
 
-  // Domains a create_vm may have left half-made: reported only (a definition is no garbage to
-  // remove on a guess; the Director may still hold the CID).
+// Step 4: domains a create_vm may have left half-made: reported only (a definition is no
+// garbage to remove on a guess; the Director may still hold the CID).
+void AddSuspectDomains(const std::set<std::string>& volume_names,
+                       const std::vector<VolumeFacts>& volumes,
+                       const std::vector<DomainFacts>& domains, int64_t now,
+                       std::vector<Judged>& judged) {
   for (const DomainFacts& d : domains) {
     // Only this pool's VMs (other pools have their own CPI config and cleanup run).
     if (!util::IsVmCid(d.name) || d.running || d.bosh_metadata || d.creating_since ||
-        !names.count(d.name + "-root")) {
+        !volume_names.count(names::RootVolume(d.name))) {
       continue;
     }
     Finding f;
@@ -290,38 +271,62 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
         "knows no VM " +
         Q(d.name) + ", delete_vm removes it with its volumes";
     for (const VolumeFacts& v : volumes) {
-      if (v.name == d.name + "-root" && v.modified) f.age_seconds = now - *v.modified;
+      if (v.name == names::RootVolume(d.name) && v.modified) f.age_seconds = now - *v.modified;
     }
     f.verdict = Verdict::kSuspect;
-    findings.push_back(std::move(f));
-    facts.push_back(nullptr);
+    judged.push_back({std::move(f), nullptr});
   }
+}
 
-  // Removal order: domains first (their volumes follow), overlays before their backing volumes.
+// Step 5: removal order: domains first (their volumes follow), overlays before their backing
+// volumes.
+std::vector<Finding> InRemovalOrder(std::vector<Finding> domain_findings,
+                                    const std::vector<Judged>& judged) {
   std::vector<Finding> ordered = std::move(domain_findings);
-  std::vector<bool> done(findings.size(), false);
-  for (size_t emitted = 0; emitted < findings.size();) {
-    size_t before = emitted;
-    for (size_t i = 0; i < findings.size(); ++i) {
-      if (done[i]) continue;
-      bool waits = false;
-      for (size_t j = 0; j < findings.size() && facts[i] && !facts[i]->path.empty(); ++j) {
-        if (!done[j] && j != i && facts[j] && facts[j]->backing_path == facts[i]->path) {
-          waits = true;
-        }
+  std::vector<bool> done(judged.size(), false);
+  // Whether judged[i] must wait for a volume not yet emitted that is backed by it.
+  auto waits = [&](size_t i) {
+    const VolumeFacts* facts = judged[i].facts;
+    if (facts == nullptr || facts->path.empty()) return false;
+    for (size_t j = 0; j < judged.size(); ++j) {
+      if (!done[j] && j != i && judged[j].facts && judged[j].facts->backing_path == facts->path) {
+        return true;
       }
-      if (waits) continue;
-      ordered.push_back(findings[i]);
+    }
+    return false;
+  };
+  for (size_t emitted = 0; emitted < judged.size();) {
+    size_t before = emitted;
+    for (size_t i = 0; i < judged.size(); ++i) {
+      if (done[i] || waits(i)) continue;
+      ordered.push_back(judged[i].finding);
       done[i] = true;
       ++emitted;
     }
     if (emitted == before) {  // a cycle cannot happen with real backing chains; be safe anyway
-      for (size_t i = 0; i < findings.size(); ++i) {
-        if (!done[i]) ordered.push_back(findings[i]), done[i] = true, ++emitted;
+      for (size_t i = 0; i < judged.size(); ++i) {
+        if (!done[i]) ordered.push_back(judged[i].finding), done[i] = true, ++emitted;
       }
     }
   }
   return ordered;
+}
+
+}  // namespace
+
+std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeFacts>& volumes,
+                              const std::vector<DomainFacts>& domains, const Options& options,
+                              int64_t now) {
+  std::set<std::string> volume_names;
+  for (const VolumeFacts& v : volumes) volume_names.insert(v.name);
+  std::set<std::string> abandoned;
+  std::vector<Finding> domain_findings =
+      AbandonedDomains(volume_names, domains, options, now, abandoned);
+  std::vector<Judged> judged =
+      UnreachableVolumes(pool, volumes, volume_names, domains, abandoned, options, now);
+  KeepBackingVolumes(judged, volumes);
+  AddSuspectDomains(volume_names, volumes, domains, now, judged);
+  return InRemovalOrder(std::move(domain_findings), judged);
 }
 
 Report Run(const config::Config& config, const Options& options) {
@@ -335,18 +340,18 @@ Report Run(const config::Config& config, const Options& options) {
   std::vector<VolumeFacts> volumes;
   std::vector<DomainFacts> domains;
   try {
-    virStoragePoolPtr pool = host.Pool();
+    virt::Pool& pool = host.Pool();
     // Picks up files libvirt has not seen (a daemon that died mid-call). Refused while another
     // process is building a volume; the list libvirt has is then used as it is.
     try {
-      virt::RefreshPool(pool, host.pool_name());
+      pool.Refresh();
     } catch (const virt::Error& e) {
       spdlog::warn("{}", e.what());
     }
-    for (const virt::VolumeDescription& v : virt::ListVolumeDescriptions(pool, host.pool_name())) {
+    for (const virt::VolumeDescription& v : pool.ListVolumes()) {
       volumes.push_back(ReadVolume(v));
     }
-    for (const virt::DomainDescription& d : virt::ListDomainDescriptions(host.raw())) {
+    for (const virt::DomainDescription& d : host.conn().ListDomains()) {
       domains.push_back(ReadDomain(d));
     }
   } catch (...) {
@@ -355,7 +360,7 @@ Report Run(const config::Config& config, const Options& options) {
 
   report.findings = Classify(host.pool_name(), volumes, domains, options, std::time(nullptr));
   if (options.dry_run) return report;
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   std::set<std::string> kept_domains;  // abandoned domains that could not be removed
   for (Finding& f : report.findings) {
     if (f.verdict != Verdict::kRemove) continue;
@@ -369,13 +374,13 @@ Report Run(const config::Config& config, const Options& options) {
       }
       continue;
     }
-    std::optional<OurName> n = ParseName(f.volume);
-    if (n && n->kind == OurName::kVm && kept_domains.count(n->cid)) {
+    std::optional<VolumeName> n = names::ParseVolumeName(f.volume);
+    if (n && n->kind == VolumeName::kVm && kept_domains.count(n->cid)) {
       f.error = "its domain " + Q(n->cid) + " could not be removed";
       continue;
     }
     try {
-      f.removed = virt::DeleteVolume(pool, f.volume);
+      f.removed = pool.DeleteVolume(f.volume);
       if (f.removed) spdlog::info("deleted volume {} ({})", f.volume, f.what);
     } catch (const std::exception& e) {
       f.error = e.what();

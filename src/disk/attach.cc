@@ -6,17 +6,14 @@
 #include <thread>
 
 #include "bosh_libvirt_cpi/agent/config_drive.h"
-#include "bosh_libvirt_cpi/disk/config_drive_reader.h"
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
-#include "bosh_libvirt_cpi/virt/disk_ops.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/render.h"
@@ -26,12 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The config drive lives in one of two volumes, alternately: a media change needs a new source
-// path, and the guest must never see a file rewritten under its CD-ROM. vm::DeleteVm removes both.
-std::string AlternateConfigVolumeName(const std::string& vm_cid) {
-  return vm::ConfigVolumeName(vm_cid) + "-alt";
-}
-
 // The two definitions of a domain as they are now.
 struct Definitions {
   bool active = false;
@@ -39,13 +30,12 @@ struct Definitions {
   std::vector<DiskDeviceEntry> live;  // empty when the domain is off
 };
 
-Definitions ReadDefinitions(virDomainPtr dom, const std::string& vm_cid) {
+Definitions ReadDefinitions(const virt::Domain& dom) {
   Definitions d;
-  d.active = virt::DomainActive(dom, vm_cid);
-  d.config = ReadDiskDevices(virt::DomainXml(dom, vm_cid, /*inactive=*/true), "domain " + vm_cid);
-  if (d.active) {
-    d.live = ReadDiskDevices(virt::DomainXml(dom, vm_cid, /*inactive=*/false), "domain " + vm_cid);
-  }
+  const std::string& vm_cid = dom.name();
+  d.active = dom.Active();
+  d.config = ReadDiskDevices(dom.Xml(/*inactive=*/true), "domain " + vm_cid);
+  if (d.active) d.live = ReadDiskDevices(dom.Xml(/*inactive=*/false), "domain " + vm_cid);
   return d;
 }
 
@@ -67,43 +57,43 @@ bool TargetFree(const std::vector<DiskDeviceEntry>& devices, const std::string& 
 }
 
 // Removes one device from one definition: by its user alias when it has ours, else by its XML.
-virt::DetachRequest RequestDetach(virDomainPtr dom, const DiskDeviceEntry& device,
+virt::DetachRequest RequestDetach(virt::Domain& dom, const DiskDeviceEntry& device,
                                   const std::string& disk_cid, virt::Scope scope,
                                   const std::string& what) {
   if (device.alias == UserAlias(disk_cid)) {
-    return virt::DetachAliasIn(dom, device.alias, scope, what);
+    return dom.DetachAlias(device.alias, scope, what);
   }
-  return virt::DetachDeviceIn(dom, device.xml, scope, what);
+  return dom.DetachDevice(device.xml, scope, what);
 }
 
 // API v1 stemcells: rewrite disks.persistent in the settings on the VM's config drive and swap
 // the CD-ROM's media to the new image. The settings are read back from the drive itself (they
 // hold create_vm's env, which is stored nowhere else and never logged).
-void UpdateConfigDrive(host::Host& host, virDomainPtr dom, const std::string& vm_cid,
-                       const std::string& disk_cid, const std::optional<nlohmann::json>& hint) {
+void UpdateConfigDrive(host::Host& host, virt::Domain& dom, const std::string& disk_cid,
+                       const std::optional<nlohmann::json>& hint) {
   const config::Config& config = host.config();
-  virStoragePoolPtr pool = host.Pool();
-  Definitions defs = ReadDefinitions(dom, vm_cid);
+  const std::string& vm_cid = dom.name();
+  virt::Pool& pool = host.Pool();
+  Definitions defs = ReadDefinitions(dom);
   std::optional<DiskDeviceEntry> cdrom = FindConfigDrive(defs.config);
   if (!cdrom) throw CloudError("VM " + Quote(vm_cid) + " has no config drive (ua-config-drive)");
 
   // Which of the two volumes the CD-ROM holds now.
   std::string current_name, next_name;
   for (const std::string& name :
-       {vm::ConfigVolumeName(vm_cid), AlternateConfigVolumeName(vm_cid)}) {
-    std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
-    if (vol && virt::VolumePath(vol->get(), name) == cdrom->path) current_name = name;
+       {names::ConfigVolume(vm_cid), names::AlternateConfigVolume(vm_cid)}) {
+    std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
+    if (vol && vol->Path() == cdrom->path) current_name = name;
   }
   if (current_name.empty()) {
     throw CloudError("the config drive " + Quote(cdrom->path) + " of VM " + Quote(vm_cid) +
                      " is not a volume of pool " + Quote(host.pool_name()));
   }
-  next_name = current_name == vm::ConfigVolumeName(vm_cid) ? AlternateConfigVolumeName(vm_cid)
-                                                           : vm::ConfigVolumeName(vm_cid);
+  next_name = current_name == names::ConfigVolume(vm_cid) ? names::AlternateConfigVolume(vm_cid)
+                                                          : names::ConfigVolume(vm_cid);
 
-  std::optional<virt::StorageVolPtr> current = host.FindVolume(current_name);
-  agent::ConfigDriveFiles files =
-      ReadConfigDriveIso(virt::DownloadVolume(host.raw(), current->get(), current_name));
+  std::unique_ptr<virt::Volume> current = host.FindVolume(current_name);
+  agent::ConfigDriveFiles files = agent::ReadConfigDriveIso(current->Download(/*max_bytes=*/0));
   nlohmann::json settings;
   try {
     settings = nlohmann::json::parse(files.user_data);
@@ -117,36 +107,93 @@ void UpdateConfigDrive(host::Host& host, virDomainPtr dom, const std::string& vm
   files.user_data = settings.dump();
   std::string iso = agent::BuildConfigDriveIso(files);
 
-  virt::DeleteVolume(pool, next_name);  // a leftover of an interrupted swap
-  virt::StorageVolPtr next = virt::CreateVolume(
-      pool, DiskVolumeXml(next_name, iso.size(), "raw", config.templates_dir), next_name);
+  pool.DeleteVolume(next_name);  // a leftover of an interrupted swap
+  std::unique_ptr<virt::Volume> next = pool.CreateVolume(
+      DiskVolumeXml(next_name, iso.size(), "raw", config.templates_dir), next_name);
   util::ScopedCleanup undo;
-  undo.Add([pool, next_name] { virt::DeleteVolume(pool, next_name); });
-  virt::UploadBytes(host.raw(), next.get(), iso, next_name);
+  undo.Add([&pool, next_name] { pool.DeleteVolume(next_name); });
+  next->UploadBytes(iso);
 
   xml::Data d;
-  d.set("path", virt::VolumePath(next.get(), next_name));
+  d.set("path", next->Path());
   d.set("target", cdrom->target);
   d.set("bus", cdrom->bus);
   d.set("alias", cdrom->alias);
   std::string cdrom_xml = xml::Render("disk-cdrom.xml", d, config.templates_dir);
-  virt::UpdateDeviceIn(dom, cdrom_xml,
-                       defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig,
-                       "changing the config drive media of domain " + Quote(vm_cid));
+  dom.UpdateDevice(cdrom_xml, defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig,
+                   "changing the config drive media of domain " + Quote(vm_cid));
   undo.Cancel();
 
   // Keep the domain's own record of its volumes true (names are plain [a-z0-9-] strings).
-  if (std::optional<std::string> record = virt::GetDomainMetadata(dom, vm::kVmNamespace, vm_cid)) {
+  if (std::optional<std::string> record = dom.Metadata(vm::kVmNamespace)) {
     std::string from = ">" + current_name + "<", to = ">" + next_name + "<";
     if (size_t at = record->find(from); at != std::string::npos) {
       record->replace(at, from.size(), to);
-      virt::SetDomainMetadata(dom, *record, "cpi", vm::kVmNamespace, vm_cid);
+      dom.SetMetadata(*record, "cpi", vm::kVmNamespace);
     }
   }
-  virt::DeleteVolume(pool, current_name);
+  pool.DeleteVolume(current_name);
   spdlog::info("rebuilt the config drive of VM {} ({} -> {}) with disk {} {}", vm_cid, current_name,
                next_name, disk_cid, hint ? "added" : "removed");
 }
+
+// One attach_disk decision and its device change, from what both definitions hold now.
+struct Attacher {
+  virt::Domain& dom;
+  const Disk& disk;
+  DiskRef ref;
+  const std::string& templates_dir;
+
+  // Where the disk is now: in the definition, in the running domain.
+  std::pair<bool, bool> Place(const Definitions& defs) const {
+    return {FindDevice(defs.config, ref).has_value(), FindDevice(defs.live, ref).has_value()};
+  }
+
+  // Adds the device at `target` to the definitions `scope` names; `where` names them in errors.
+  void Add(const std::string& target, virt::Scope scope, const char* where) {
+    dom.AttachDevice(DeviceXml(disk, target, templates_dir), scope,
+                     std::string("adding device ") + target + " to the " + where);
+  }
+
+  // The disk is in one definition only: adds it to the `other` one (`scope`) under the target it
+  // has, unless that target is taken there. Returns the target used.
+  std::string Complete(const Definitions& defs, const DiskDeviceEntry& entry,
+                       const std::vector<DiskDeviceEntry>& other, virt::Scope scope,
+                       const char* where) {
+    std::string target =
+        TargetFree(other, entry.target) ? entry.target : PickTarget({defs.live, defs.config});
+    Add(target, scope, where);
+    return target;
+  }
+
+  // One decision from what both definitions hold now; returns the hint's target.
+  AttachResult Attach(const Definitions& defs) {
+    const std::string& vm_cid = dom.name();
+    std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
+    std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
+    AttachResult result;
+    if (in_config && (!defs.active || in_live)) {
+      result = {in_live ? in_live->target : in_config->target, true};
+      spdlog::info("disk {} is already attached to VM {} as {}", disk.cid, vm_cid, result.target);
+    } else if (in_live) {
+      // Live only: a detach whose live part never completed. Put it back into the definition.
+      result = {Complete(defs, *in_live, defs.config, virt::Scope::kConfig, "definition"), false};
+      spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk.cid,
+                   vm_cid, result.target);
+    } else if (in_config) {
+      // In the definition but not in the running domain: hot-plug it there.
+      result = {Complete(defs, *in_config, defs.live, virt::Scope::kLive, "running domain"), false};
+      spdlog::info("hot-plugged disk {} into running VM {} as {}", disk.cid, vm_cid, result.target);
+    } else {
+      result = {PickTarget({defs.live, defs.config}), false};
+      Add(result.target, defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig,
+          defs.active ? "running domain and its definition" : "definition");
+      spdlog::info("attached disk {} to {} VM {} as {}", disk.cid,
+                   defs.active ? "running" : "stopped", vm_cid, result.target);
+    }
+    return result;
+  }
+};
 
 }  // namespace
 
@@ -155,7 +202,7 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
   const config::Config& config = host.config();
   if (!util::IsDiskCid(disk_cid)) throw CloudError("disk " + Quote(disk_cid) + " not found");
   util::FileLock disk_lock(config.lock_dir, DiskLockName(disk_cid));
-  std::optional<virt::DomainPtr> dom = vm::FindVm(host, vm_cid);
+  std::unique_ptr<virt::Domain> dom = vm::FindVm(host, vm_cid);
   if (!dom) throw CloudError("VM " + Quote(vm_cid) + " not found");
   std::optional<Disk> disk = FindDisk(host, disk_cid);
   if (!disk) throw CloudError("disk " + Quote(disk_cid) + " not found");
@@ -170,74 +217,28 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
     }
   }
 
-  DiskRef ref{disk->cid, disk->path, host.pool_name(), disk->cid};
-  auto what = [](const std::string& target, const char* where) {
-    return "adding device " + target + " to the " + where;
-  };
-  // The disk is in one definition only: adds it to the `other` one (`scope`) under the target it
-  // has, unless that target is taken there. Returns the target used.
-  auto complete = [&](const Definitions& defs, const DiskDeviceEntry& entry,
-                      const std::vector<DiskDeviceEntry>& other, virt::Scope scope,
-                      const char* where) {
-    std::string target =
-        TargetFree(other, entry.target) ? entry.target : PickTarget({defs.live, defs.config});
-    virt::AttachDeviceIn(dom->get(), DeviceXml(*disk, target, config.templates_dir), scope,
-                         what(target, where));
-    return target;
-  };
-  // One decision from what both definitions hold now; returns the hint's target.
-  auto attach = [&](const Definitions& defs) -> AttachResult {
-    std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
-    std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
-    AttachResult result;
-    if (in_config && (!defs.active || in_live)) {
-      result = {in_live ? in_live->target : in_config->target, true};
-      spdlog::info("disk {} is already attached to VM {} as {}", disk_cid, vm_cid, result.target);
-    } else if (in_live) {
-      // Live only: a detach whose live part never completed. Put it back into the definition.
-      result = {complete(defs, *in_live, defs.config, virt::Scope::kConfig, "definition"), false};
-      spdlog::info("disk {} was in running VM {} only; added it to the definition as {}", disk_cid,
-                   vm_cid, result.target);
-    } else if (in_config) {
-      // In the definition but not in the running domain: hot-plug it there.
-      result = {complete(defs, *in_config, defs.live, virt::Scope::kLive, "running domain"), false};
-      spdlog::info("hot-plugged disk {} into running VM {} as {}", disk_cid, vm_cid, result.target);
-    } else {
-      result = {PickTarget({defs.live, defs.config}), false};
-      virt::Scope scope = defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig;
-      virt::AttachDeviceIn(
-          dom->get(), DeviceXml(*disk, result.target, config.templates_dir), scope,
-          what(result.target, defs.active ? "running domain and its definition" : "definition"));
-      spdlog::info("attached disk {} to {} VM {} as {}", disk_cid,
-                   defs.active ? "running" : "stopped", vm_cid, result.target);
-    }
-    return result;
-  };
-  auto where = [&](const Definitions& defs) {
-    return std::pair{FindDevice(defs.config, ref).has_value(),
-                     FindDevice(defs.live, ref).has_value()};
-  };
-
+  Attacher attacher{
+      *dom, *disk, {disk->cid, disk->path, host.pool_name(), disk->cid}, config.templates_dir};
   AttachResult result;
-  Definitions defs = ReadDefinitions(dom->get(), vm_cid);
+  Definitions defs = ReadDefinitions(*dom);
   for (int attempt = 1;; ++attempt) {
     try {
-      result = attach(defs);
+      result = attacher.Attach(defs);
       break;
     } catch (const virt::Error&) {
       // An attach_disk of this disk that was killed may still be completing in the daemon (the
       // daemon finishes a call whose client died, and the client's lock died with it), which
       // makes ours fail ("non unique alias"). If the disk's place changed meanwhile, decide
       // again from the new state; otherwise the failure is ours.
-      Definitions now = ReadDefinitions(dom->get(), vm_cid);
-      if (attempt == 3 || where(now) == where(defs)) throw;
+      Definitions now = ReadDefinitions(*dom);
+      if (attempt == 3 || attacher.Place(now) == attacher.Place(defs)) throw;
       spdlog::info("disk {} changed in VM {} while attaching it; deciding again", disk_cid, vm_cid);
       defs = std::move(now);
     }
   }
 
   if (config_drive.enabled) {
-    UpdateConfigDrive(host, dom->get(), vm_cid, disk_cid, Hint(disk_cid));
+    UpdateConfigDrive(host, *dom, disk_cid, AttachHint(disk_cid));
   }
   return result;
 }
@@ -245,7 +246,7 @@ AttachResult AttachDisk(host::Host& host, const std::string& vm_cid, const std::
 void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& disk_cid,
                 const DetachOptions& options, const ConfigDriveUpdate& config_drive) {
   const config::Config& config = host.config();
-  std::optional<virt::DomainPtr> dom = vm::FindVm(host, vm_cid);
+  std::unique_ptr<virt::Domain> dom = vm::FindVm(host, vm_cid);
   if (!dom) throw CloudError("VM " + Quote(vm_cid) + " not found");
   auto not_attached = [&] {
     return Error(ErrorType::kDiskNotAttached,
@@ -259,17 +260,17 @@ void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& 
   // The volume may be gone already; the device is then still found by its serial and alias.
   DiskRef ref{disk_cid, "", host.pool_name(), disk_cid};
   if (std::optional<Disk> disk = FindDisk(host, disk_cid)) ref.path = disk->path;
-  Definitions defs = ReadDefinitions(dom->get(), vm_cid);
+  Definitions defs = ReadDefinitions(*dom);
   std::optional<DiskDeviceEntry> in_config = FindDevice(defs.config, ref);
   std::optional<DiskDeviceEntry> in_live = FindDevice(defs.live, ref);
   if (!in_config && !in_live) throw not_attached();
 
   // 1. The persistent definition first (Nova's order): synchronous, then verified.
   if (in_config) {
-    RequestDetach(dom->get(), *in_config, disk_cid, virt::Scope::kConfig,
+    RequestDetach(*dom, *in_config, disk_cid, virt::Scope::kConfig,
                   "removing device " + in_config->target + " from the definition");
     std::vector<DiskDeviceEntry> after =
-        ReadDiskDevices(virt::DomainXml(dom->get(), vm_cid, /*inactive=*/true), "domain " + vm_cid);
+        ReadDiskDevices(dom->Xml(/*inactive=*/true), "domain " + vm_cid);
     if (FindDevice(after, ref)) {
       throw CloudError("disk " + Quote(disk_cid) + " is still in the definition of VM " +
                        Quote(vm_cid) + " after removing it");
@@ -288,7 +289,7 @@ void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& 
       Clock::time_point now = Clock::now();
       if (now >= next_request) {
         try {
-          RequestDetach(dom->get(), *in_live, disk_cid, virt::Scope::kLive, what);
+          RequestDetach(*dom, *in_live, disk_cid, virt::Scope::kLive, what);
         } catch (const virt::Error& e) {
           // A repeated request can be refused while the first is still pending ("already in the
           // process of unplug"); the XML below decides.
@@ -299,9 +300,9 @@ void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& 
         next_request = now + options.reissue_every;
       }
       std::this_thread::sleep_for(options.poll);
-      if (!virt::DomainActive(dom->get(), vm_cid)) break;  // stopped meanwhile: nothing is live
-      std::vector<DiskDeviceEntry> live = ReadDiskDevices(
-          virt::DomainXml(dom->get(), vm_cid, /*inactive=*/false), "domain " + vm_cid);
+      if (!dom->Active()) break;  // stopped meanwhile: nothing is live
+      std::vector<DiskDeviceEntry> live =
+          ReadDiskDevices(dom->Xml(/*inactive=*/false), "domain " + vm_cid);
       if (!FindDevice(live, ref)) break;
       if (Clock::now() >= deadline) {
         throw CloudError(fmt::format(
@@ -316,7 +317,7 @@ void DetachDisk(host::Host& host, const std::string& vm_cid, const std::string& 
   }
 
   if (config_drive.enabled) {
-    UpdateConfigDrive(host, dom->get(), vm_cid, disk_cid, std::nullopt);
+    UpdateConfigDrive(host, *dom, disk_cid, std::nullopt);
   }
   spdlog::info("detached disk {} from VM {}", disk_cid, vm_cid);
 }

@@ -54,13 +54,12 @@ uint64_t DiskSizeBytes(int64_t size_mib) {
   return static_cast<uint64_t>(size_mib) * kMiB;
 }
 
-nlohmann::json Hint(const std::string& disk_cid) {
+nlohmann::json AttachHint(const std::string& disk_cid) {
   return {{"path", agent::VirtioDiskPath(disk_cid)}};
 }
 
 std::string UserAlias(const std::string& disk_cid) { return "ua-" + disk_cid; }
 
-std::string MetadataVolumeName(const std::string& cid) { return cid + "-meta"; }
 
 std::vector<DiskDeviceEntry> ReadDiskDevices(const std::string& domain_xml,
                                              const std::string& what) {

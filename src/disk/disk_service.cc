@@ -4,11 +4,9 @@
 
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
-#include "bosh_libvirt_cpi/virt/inventory.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 
@@ -47,7 +45,7 @@ void Grow(host::Host& host, Disk& disk, uint64_t bytes) {
     throw CloudError("disk " + Quote(disk.cid) + " is attached to VM " + VmList(users) +
                      "; detach it before resizing");
   }
-  virt::ResizeVolume(disk.vol.get(), bytes, disk.cid);
+  disk.vol->Resize(bytes);
   spdlog::info("grew disk {} from {} to {}", disk.cid, Mib(disk.capacity), Mib(bytes));
   disk.capacity = bytes;
 }
@@ -56,23 +54,23 @@ void Grow(host::Host& host, Disk& disk, uint64_t bytes) {
 
 std::optional<Disk> FindDisk(host::Host& host, const std::string& cid) {
   if (!util::IsDiskCid(cid)) return std::nullopt;
-  std::optional<virt::StorageVolPtr> vol = host.FindVolume(cid);
+  std::unique_ptr<virt::Volume> vol = host.FindVolume(cid);
   if (!vol) return std::nullopt;
-  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
+  xml::Document doc = xml::Document::Parse(vol->Xml(), "volume " + cid);
   Disk disk;
   disk.cid = cid;
   disk.path = doc.String("/volume/target/path");
   disk.format = doc.String("/volume/target/format/@type");
   if (disk.format.empty()) disk.format = "raw";
-  disk.capacity = virt::GetVolumeInfo(vol->get(), cid).capacity;
-  disk.vol = std::move(*vol);
+  disk.capacity = vol->Info().capacity;
+  disk.vol = std::move(vol);
   return disk;
 }
 
 std::vector<Attachment> FindAttachments(host::Host& host, const Disk& disk) {
   DiskRef ref{disk.cid, disk.path, host.pool_name(), disk.cid};
   std::vector<Attachment> out;
-  for (const virt::DomainDescription& d : virt::ListDomainDescriptions(host.raw())) {
+  for (const virt::DomainDescription& d : host.conn().ListDomains()) {
     Attachment a;
     a.vm = d.name;
     if (!d.config_xml.empty()) {
@@ -94,12 +92,11 @@ std::vector<Attachment> FindAttachments(host::Host& host, const Disk& disk) {
 
 std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties& props) {
   uint64_t bytes = DiskSizeBytes(size_mib);
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   // 60 random bits per CID: a clash is practically impossible, but cheap to rule out.
   std::string cid = util::NewDiskCid();
   for (int i = 0; i < 5 && host.FindVolume(cid); ++i) cid = util::NewDiskCid();
-  virt::CreateVolume(pool, DiskVolumeXml(cid, bytes, props.format, host.config().templates_dir),
-                     cid);
+  pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, host.config().templates_dir), cid);
   spdlog::info("created disk {} ({}, {}) in pool {}", cid, Mib(bytes), props.format,
                Quote(host.pool_name()));
   return cid;
@@ -108,11 +105,11 @@ std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties&
 bool DeleteDisk(host::Host& host, const std::string& cid) {
   if (!util::IsDiskCid(cid)) return false;
   util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   std::optional<Disk> disk = FindDisk(host, cid);
   if (!disk) {
-    if (virt::DeleteVolume(pool, MetadataVolumeName(cid))) {
-      spdlog::info("deleted leftover volume {}", MetadataVolumeName(cid));
+    if (pool.DeleteVolume(names::MetadataVolume(cid))) {
+      spdlog::info("deleted leftover volume {}", names::MetadataVolume(cid));
     }
     return false;
   }
@@ -121,8 +118,8 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
     throw CloudError("disk " + Quote(cid) + " is still attached to VM " + VmList(users) +
                      "; detach it first");
   }
-  virt::DeleteVolume(pool, cid);
-  virt::DeleteVolume(pool, MetadataVolumeName(cid));
+  pool.DeleteVolume(cid);
+  pool.DeleteVolume(names::MetadataVolume(cid));
   spdlog::info("deleted disk {}", cid);
   return true;
 }
@@ -130,14 +127,12 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
 bool HasDisk(host::Host& host, const std::string& cid) { return FindDisk(host, cid).has_value(); }
 
 std::vector<std::string> GetDisks(host::Host& host, const std::string& vm_cid) {
-  std::optional<virt::DomainPtr> dom = vm::FindVm(host, vm_cid);
+  std::unique_ptr<virt::Domain> dom = vm::FindVm(host, vm_cid);
   if (!dom) throw CloudError("VM " + Quote(vm_cid) + " not found");
   std::vector<std::vector<DiskDeviceEntry>> definitions;
-  definitions.push_back(
-      ReadDiskDevices(virt::DomainXml(dom->get(), vm_cid, /*inactive=*/true), "domain " + vm_cid));
-  if (virt::DomainActive(dom->get(), vm_cid)) {
-    definitions.push_back(ReadDiskDevices(virt::DomainXml(dom->get(), vm_cid, /*inactive=*/false),
-                                          "domain " + vm_cid));
+  definitions.push_back(ReadDiskDevices(dom->Xml(/*inactive=*/true), "domain " + vm_cid));
+  if (dom->Active()) {
+    definitions.push_back(ReadDiskDevices(dom->Xml(/*inactive=*/false), "domain " + vm_cid));
   }
   return MergePersistentDiskCids(definitions);
 }
@@ -167,13 +162,9 @@ void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::j
   if (!util::IsDiskCid(cid)) throw DiskNotFound("disk " + Quote(cid) + " not found");
   util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
   RequireDisk(host, cid);
-  WriteJsonVolume(host, MetadataVolumeName(cid), metadata);
-  spdlog::info("stored metadata of disk {} in volume {}", cid, MetadataVolumeName(cid));
+  WriteJsonVolume(host, names::MetadataVolume(cid), metadata);
+  spdlog::info("stored metadata of disk {} in volume {}", cid, names::MetadataVolume(cid));
 }
 
-std::optional<nlohmann::json> ReadDiskMetadata(host::Host& host, const std::string& cid) {
-  if (!util::IsDiskCid(cid)) return std::nullopt;
-  return ReadJsonVolume(host, MetadataVolumeName(cid));
-}
 
 }  // namespace cpi::disk

@@ -8,12 +8,10 @@
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
-#include "bosh_libvirt_cpi/virt/disk_ops.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/xml/render.h"
 
 namespace cpi::disk {
@@ -22,16 +20,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Waits for the domain's backup job to end, logging progress; aborts it after the bound.
-void WaitForBackup(virDomainPtr dom, const std::string& vm, const std::string& snap_cid,
-                   const SnapshotOptions& options) {
+void WaitForBackup(virt::Domain& dom, const std::string& snap_cid, const SnapshotOptions& options) {
+  const std::string& vm = dom.name();
   Clock::time_point start = Clock::now();
   Clock::time_point last_log = start;
   for (;;) {
-    virt::JobProgress job = virt::GetJobProgress(dom, vm);
+    virt::JobProgress job = dom.Job();
     if (!job.active) break;
     Clock::time_point now = Clock::now();
     if (now - start >= options.timeout) {
-      virt::AbortJob(dom, vm);
+      dom.AbortJob();
       throw CloudError(
           fmt::format("the backup job for {} did not finish within {:.0f} s; cancelled",
                       Quote(snap_cid), std::chrono::duration<double>(options.timeout).count()));
@@ -42,7 +40,7 @@ void WaitForBackup(virDomainPtr dom, const std::string& vm, const std::string& s
     }
     std::this_thread::sleep_for(options.poll);
   }
-  virt::CompletedJob done = virt::GetCompletedJob(dom, vm);
+  virt::CompletedJob done = dom.LastCompletedJob();
   if (!done.known) {
     throw CloudError("the backup job for " + Quote(snap_cid) + " on domain " + Quote(vm) +
                      " ended, but libvirt has no record of its outcome (was the VM stopped?)");
@@ -56,12 +54,11 @@ void WaitForBackup(virDomainPtr dom, const std::string& vm, const std::string& s
 }
 
 // The target of the disk in the running domain, or "" when it no longer runs with it.
-std::string LiveTarget(host::Host& host, virDomainPtr dom, const std::string& vm,
-                       const Disk& disk) {
-  if (!virt::DomainActive(dom, vm)) return "";
+std::string LiveTarget(host::Host& host, const virt::Domain& dom, const Disk& disk) {
+  if (!dom.Active()) return "";
   DiskRef ref{disk.cid, disk.path, host.pool_name(), disk.cid};
-  std::optional<DiskDeviceEntry> dev = FindDevice(
-      ReadDiskDevices(virt::DomainXml(dom, vm, /*inactive=*/false), "domain " + vm), ref);
+  std::optional<DiskDeviceEntry> dev =
+      FindDevice(ReadDiskDevices(dom.Xml(/*inactive=*/false), "domain " + dom.name()), ref);
   return dev ? dev->target : "";
 }
 
@@ -76,14 +73,15 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
   if (!found) throw DiskNotFound("disk " + Quote(disk_cid) + " not found");
   const Disk& disk = *found;
 
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   std::string snap = util::NewSnapshotCid();
-  std::string meta = MetadataVolumeName(snap);
+  std::string meta = names::MetadataVolume(snap);
   std::string volume_xml = DiskVolumeXml(snap, disk.capacity, disk.format, config.templates_dir);
+  std::unique_ptr<virt::Domain> dom;  // declared before `undo`, so it outlives the rollback
   util::ScopedCleanup undo;
-  undo.Add([pool, snap, meta] {
-    virt::DeleteVolume(pool, meta);
-    if (virt::DeleteVolume(pool, snap)) spdlog::info("deleted partial snapshot {}", snap);
+  undo.Add([&pool, snap, meta] {
+    pool.DeleteVolume(meta);
+    if (pool.DeleteVolume(snap)) spdlog::info("deleted partial snapshot {}", snap);
   });
 
   std::string vm;
@@ -100,21 +98,21 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
     // first, so it lives in the pool with the right format and permissions, and handed to
     // libvirt with REUSE_EXTERNAL.
     util::FileLock domain_lock(config.lock_dir, DomainLockName(vm));
-    std::optional<virt::DomainPtr> dom = host.FindDomain(vm);
-    std::string target = dom ? LiveTarget(host, dom->get(), vm, disk) : "";
+    dom = host.FindDomain(vm);
+    std::string target = dom ? LiveTarget(host, *dom, disk) : "";
     if (!target.empty()) {
-      virt::StorageVolPtr vol = virt::CreateVolume(pool, volume_xml, snap);
+      std::unique_ptr<virt::Volume> vol = pool.CreateVolume(volume_xml, snap);
       xml::Data d;
       d.set("target", target);
-      d.set("snapshot_path", virt::VolumePath(vol.get(), snap));
+      d.set("snapshot_path", vol->Path());
       d.set("format", disk.format);
       std::string backup_xml = xml::Render("disk-backup.xml", d, config.templates_dir);
       spdlog::info("copying disk {} ({} in running VM {}) into {} with a backup job", disk_cid,
                    target, vm, snap);
-      virt::BeginPushBackup(dom->get(), backup_xml, vm);
-      virDomainPtr raw_dom = dom->get();
-      undo.Add([raw_dom, vm] { virt::AbortJob(raw_dom, vm); });
-      WaitForBackup(dom->get(), vm, snap, options);
+      dom->BeginPushBackup(backup_xml);
+      virt::Domain* backing_up = dom.get();
+      undo.Add([backing_up] { backing_up->AbortJob(); });
+      WaitForBackup(*dom, snap, options);
       method = "backup";
     } else {
       vm.clear();  // it stopped (or let go of the disk) meanwhile: the clone below is consistent
@@ -122,7 +120,7 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
   }
   if (method == "clone") {
     spdlog::info("copying disk {} into {} (no running VM uses it)", disk_cid, snap);
-    virt::CloneVolume(pool, volume_xml, disk.vol.get(), snap);
+    pool.CloneVolume(volume_xml, *disk.vol, snap);
   }
 
   nlohmann::json record = {
@@ -138,14 +136,14 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
 
 std::optional<nlohmann::json> ReadSnapshotRecord(host::Host& host, const std::string& snap_cid) {
   if (!util::IsSnapshotCid(snap_cid)) return std::nullopt;
-  return ReadJsonVolume(host, MetadataVolumeName(snap_cid));
+  return ReadJsonVolume(host, names::MetadataVolume(snap_cid));
 }
 
 bool DeleteSnapshot(host::Host& host, const std::string& snap_cid) {
   if (!util::IsSnapshotCid(snap_cid)) return false;
-  virStoragePoolPtr pool = host.Pool();
-  bool existed = virt::DeleteVolume(pool, snap_cid);
-  virt::DeleteVolume(pool, MetadataVolumeName(snap_cid));
+  virt::Pool& pool = host.Pool();
+  bool existed = pool.DeleteVolume(snap_cid);
+  pool.DeleteVolume(names::MetadataVolume(snap_cid));
   if (existed) spdlog::info("deleted snapshot {}", snap_cid);
   return existed;
 }

@@ -4,7 +4,6 @@
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/xml/render.h"
 
 namespace cpi::disk {
@@ -31,20 +30,20 @@ void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::
     throw CpiError("metadata of " + std::to_string(text.size()) + " bytes is too large (at most " +
                    std::to_string(kMaxSidecarBytes) + ")");
   }
-  virStoragePoolPtr pool = host.Pool();
-  virt::DeleteVolume(pool, name);
-  virt::StorageVolPtr vol = virt::CreateVolume(
-      pool, DiskVolumeXml(name, text.size(), "raw", host.config().templates_dir), name);
+  virt::Pool& pool = host.Pool();
+  pool.DeleteVolume(name);
+  std::unique_ptr<virt::Volume> vol =
+      pool.CreateVolume(DiskVolumeXml(name, text.size(), "raw", host.config().templates_dir), name);
   util::ScopedCleanup undo;
-  undo.Add([pool, name] { virt::DeleteVolume(pool, name); });
-  virt::UploadBytes(host.raw(), vol.get(), text, name);
+  undo.Add([&pool, name] { pool.DeleteVolume(name); });
+  vol->UploadBytes(text);
   undo.Cancel();
 }
 
 std::optional<nlohmann::json> ReadJsonVolume(host::Host& host, const std::string& name) {
-  std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+  std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
   if (!vol) return std::nullopt;
-  std::string text = virt::DownloadVolume(host.raw(), vol->get(), name, kMaxSidecarBytes);
+  std::string text = vol->Download(kMaxSidecarBytes);
   // Volumes may be longer than what was written into them (zero padding); the JSON ends before.
   text.erase(std::find(text.begin(), text.end(), '\0'), text.end());
   try {

@@ -7,28 +7,24 @@ namespace cpi::host {
 
 Host Host::Open(const config::Config& config) {
   try {
-    return Host(config, virt::Connection::Open(config.libvirt.uri));
+    return Host(config, virt::Connect(config.libvirt.uri));
   } catch (...) {
     RethrowWithStep("Connecting to libvirt at " + Quote(config.libvirt.uri));
   }
 }
 
-virStoragePoolPtr Host::Pool() {
-  if (pool_) return pool_->get();
-  std::optional<virt::StoragePoolPtr> pool = conn_.FindStoragePool(pool_name());
+virt::Pool& Host::Pool() {
+  if (pool_) return *pool_;
+  std::unique_ptr<virt::Pool> pool = conn_->FindPool(pool_name());
   if (!pool) {
     throw CloudError("storage pool " + Quote(pool_name()) + " does not exist on " +
-                     Quote(conn_.uri()) + " (config libvirt.storage_pool)");
+                     Quote(conn_->uri()) + " (config libvirt.storage_pool)");
   }
-  if (!virt::PoolActive(pool->get(), pool_name())) {
+  if (!pool->Active()) {
     throw CloudError("storage pool " + Quote(pool_name()) + " is not active", true);
   }
   pool_ = std::move(pool);
-  return pool_->get();
-}
-
-std::optional<virt::StorageVolPtr> Host::FindVolume(const std::string& name) {
-  return conn_.FindVolume(Pool(), name);
+  return *pool_;
 }
 
 std::string Host::DomainType() {
@@ -40,8 +36,8 @@ std::string Host::DomainType() {
     case config::DomainType::kAuto:
       break;
   }
-  if (!conn_.OffersKvm()) return "qemu";
-  xml::Document doc = xml::Document::Parse(conn_.CapabilitiesXml(), "host capabilities");
+  if (!conn_->OffersKvm()) return "qemu";
+  xml::Document doc = xml::Document::Parse(conn_->CapabilitiesXml(), "host capabilities");
   double hw = doc.Number("count(/capabilities/host/cpu/feature[@name='vmx' or @name='svm'])");
   return hw > 0 ? "kvm" : "qemu";
 }

@@ -1,7 +1,7 @@
 // spdlog, compiled once into the executable (SPDLOG_COMPILED_LIB, as spdlog's own src/spdlog.cpp
 // does) instead of loading Debian's libspdlog.so: one shared object fewer to map and relocate in
-// every CPI process, and the hypervisor module uses these same definitions (ENABLE_EXPORTS), so
-// there is still one registry and one default logger. See BENCHMARKS.md (per-call overhead).
+// every CPI process, and the modules use these same definitions (the executable exports them:
+// cmake/executable_exports.list), so there is still one registry and one default logger. See BENCHMARKS.md (per-call overhead).
 #ifndef SPDLOG_COMPILED_LIB
 #error SPDLOG_COMPILED_LIB must be defined for every target that uses spdlog
 #endif

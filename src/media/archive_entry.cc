@@ -6,8 +6,7 @@
 namespace cpi::media {
 namespace {
 
-void* OpenRootImage(const std::string& path, std::optional<stemcell::ImageFormat> claimed,
-                    stemcell::ImageInfo* info) {
+void* OpenRootImage(const std::string& path, std::optional<ImageFormat> claimed, ImageInfo* info) {
   std::unique_ptr<RootImageReader> reader = RootImageReader::Open(path, claimed);
   *info = reader->info();
   return reader.release();

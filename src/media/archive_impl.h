@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "bosh_libvirt_cpi/stemcell/image.h"
+#include "bosh_libvirt_cpi/media/disk_image.h"
 
 namespace cpi::media {
 
@@ -13,10 +13,10 @@ namespace cpi::media {
 class RootImageReader {
  public:
   static std::unique_ptr<RootImageReader> Open(const std::string& path,
-                                               std::optional<stemcell::ImageFormat> claimed);
+                                               std::optional<ImageFormat> claimed);
   ~RootImageReader();
 
-  const stemcell::ImageInfo& info() const;
+  const ImageInfo& info() const;
   size_t Read(char* buf, size_t size);
 
  private:

@@ -12,6 +12,7 @@
 #include <libisofs/libisofs.h>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/util/handle.h"
 
 namespace cpi::media {
 namespace {
@@ -42,19 +43,6 @@ int SourceRead(IsoDataSource* src, uint32_t lba, uint8_t* buffer) {
   return ISO_SUCCESS;
 }
 
-struct SourceUnref {
-  void operator()(IsoDataSource* s) const { iso_data_source_unref(s); }
-};
-struct ImageUnref {
-  void operator()(IsoImage* i) const { iso_image_unref(i); }
-};
-struct ReadOptsFree {
-  void operator()(IsoReadOpts* o) const { iso_read_opts_free(o); }
-};
-struct FeaturesFree {
-  void operator()(IsoReadImageFeatures* f) const { iso_read_image_features_destroy(f); }
-};
-
 std::string ReadFile(IsoImage* image, const std::string& path) {
   IsoNode* node = nullptr;
   int found = iso_tree_path_to_node(image, ("/" + path).c_str(), &node);
@@ -83,7 +71,7 @@ std::string ReadFile(IsoImage* image, const std::string& path) {
 
 }  // namespace
 
-agent::ConfigDriveFiles ReadConfigDriveIso(std::string_view iso) {
+ConfigDriveContent ReadConfigDriveIso(std::string_view iso) {
   InitLibisofs("reading config drive");
   if (iso.size() < 17 * kBlock) throw Failure("checking the image", "too short for ISO9660");
 
@@ -97,24 +85,24 @@ agent::ConfigDriveFiles ReadConfigDriveIso(std::string_view iso) {
   raw_source->read_block = SourceRead;
   raw_source->free_data = SourceFree;
   raw_source->data = &bytes;
-  std::unique_ptr<IsoDataSource, SourceUnref> source(raw_source);
+  util::Handle<IsoDataSource, iso_data_source_unref> source(raw_source);
 
   IsoImage* raw_image = nullptr;
   Check(iso_image_new("config-2", &raw_image), "creating image");
-  std::unique_ptr<IsoImage, ImageUnref> image(raw_image);
+  util::Handle<IsoImage, iso_image_unref> image(raw_image);
 
   IsoReadOpts* raw_opts = nullptr;
   Check(iso_read_opts_new(&raw_opts, 0), "setting read options");
-  std::unique_ptr<IsoReadOpts, ReadOptsFree> opts(raw_opts);
+  util::Handle<IsoReadOpts, iso_read_opts_free> opts(raw_opts);
   // Rock Ridge first (exact POSIX names), Joliet when an image has no Rock Ridge.
   iso_read_opts_set_preferjoliet(opts.get(), 0);
 
   IsoReadImageFeatures* raw_features = nullptr;
   Check(iso_image_import(image.get(), source.get(), opts.get(), &raw_features),
         "loading the directory tree");
-  std::unique_ptr<IsoReadImageFeatures, FeaturesFree> features(raw_features);
+  util::Handle<IsoReadImageFeatures, iso_read_image_features_destroy> features(raw_features);
 
-  agent::ConfigDriveFiles files;
+  ConfigDriveContent files;
   files.user_data = ReadFile(image.get(), "ec2/latest/user-data");
   files.meta_data = ReadFile(image.get(), "ec2/latest/meta-data.json");
   return files;

@@ -14,6 +14,7 @@
 #include <libisofs/libisofs.h>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/util/handle.h"
 
 namespace cpi::media {
 namespace {
@@ -23,26 +24,17 @@ constexpr time_t kFixedTime = 946684800;
 // The same instant as ECMA-119 writes it: YYYYMMDDhhmmsscc, recorded as GMT.
 constexpr char kFixedVolumeTime[] = "2000010100000000";
 
-template <auto FreeFn>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p != nullptr) FreeFn(p);
-  }
-};
-
 void FreeBurnSource(burn_source* source) {
   // Stops and joins the writer thread if the image was not read to the end.
   source->free_data(source);
   std::free(source);
 }
 
-using ImagePtr = std::unique_ptr<IsoImage, Deleter<iso_image_unref>>;
-using WriteOptsPtr = std::unique_ptr<IsoWriteOpts, Deleter<iso_write_opts_free>>;
-using StreamPtr = std::unique_ptr<IsoStream, Deleter<iso_stream_unref>>;
-using BurnSourcePtr = std::unique_ptr<burn_source, Deleter<FreeBurnSource>>;
-void FreeBuffer(unsigned char* p) { std::free(p); }
-using MallocPtr = std::unique_ptr<unsigned char, Deleter<FreeBuffer>>;
+using ImagePtr = util::Handle<IsoImage, iso_image_unref>;
+using WriteOptsPtr = util::Handle<IsoWriteOpts, iso_write_opts_free>;
+using StreamPtr = util::Handle<IsoStream, iso_stream_unref>;
+using BurnSourcePtr = util::Handle<burn_source, FreeBurnSource>;
+using MallocPtr = util::Malloced<unsigned char>;
 
 Error Failure(const std::string& step, const std::string& cause) {
   return CloudError("building config drive: " + step + ": " + cause);
@@ -142,11 +134,11 @@ WriteOptsPtr MakeWriteOptions() {
 
 }  // namespace
 
-std::string WriteConfigDriveIso(const agent::ConfigDriveFiles& files) {
+std::string WriteConfigDriveIso(const ConfigDriveContent& files, std::string_view volume_id) {
   InitLibisofs("building config drive");
   DiscardQueuedMessages();
 
-  const std::string label(agent::kConfigDriveLabel);
+  const std::string label(volume_id);
   IsoImage* raw_image = nullptr;
   Check(iso_image_new(label.c_str(), &raw_image), "creating image");
   ImagePtr image(raw_image);

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "bosh_libvirt_cpi/agent/config_drive.h"
+#include "bosh_libvirt_cpi/media/iso_module.h"
 
 namespace cpi::media {
 
@@ -14,9 +14,9 @@ namespace cpi::media {
 void InitLibisofs(const std::string& purpose);
 
 // agent::BuildConfigDriveIso's work (config_drive.h documents the image).
-std::string WriteConfigDriveIso(const agent::ConfigDriveFiles& files);
+std::string WriteConfigDriveIso(const ConfigDriveContent& files, std::string_view volume_id);
 
-// disk::ReadConfigDriveIso's work (config_drive_reader.h).
-agent::ConfigDriveFiles ReadConfigDriveIso(std::string_view iso);
+// agent::ReadConfigDriveIso's work (config_drive.h).
+ConfigDriveContent ReadConfigDriveIso(std::string_view iso);
 
 }  // namespace cpi::media

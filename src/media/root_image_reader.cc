@@ -11,17 +11,12 @@
 
 #include "archive_impl.h"
 #include "bosh_libvirt_cpi/errors.h"
-#include "bosh_libvirt_cpi/stemcell/crc32.h"
+#include "bosh_libvirt_cpi/media/crc32.h"
+#include "bosh_libvirt_cpi/media/disk_image.h"
+#include "bosh_libvirt_cpi/util/handle.h"
 
 namespace cpi::media {
 namespace {
-
-using stemcell::AllZero;
-using stemcell::Crc32;
-using stemcell::Crc32Zeros;
-using stemcell::HasQcow2Magic;
-using stemcell::ImageFormat;
-using stemcell::ParseQcow2Header;
 
 constexpr std::string_view kRootImage = "root.img";
 // Bytes libarchive reads from the file at a time. The gzip reader decompresses into its own
@@ -42,25 +37,20 @@ bool IsRootImage(std::string_view name) {
 // InnerRead sees every decompressed byte, which is what the gzip CRC covers.
 struct RootImageReader::State {
   std::string path;
-  int fd = -1;
+  util::UniqueFd fd;
   uint64_t file_size = 0;
-  archive* outer = nullptr;
-  archive* inner = nullptr;
+  // Freed inner first: members are destroyed in reverse order.
+  util::Handle<archive, archive_read_free> outer;
+  util::Handle<archive, archive_read_free> inner;
   bool gzip = false;
   uint32_t crc = 0;           // of the decompressed stream so far
   uint64_t stream_bytes = 0;  // length of the decompressed stream so far
   bool stream_end = false;
   bool verified = false;
-  stemcell::ImageInfo info;
+  ImageInfo info;
   std::string head;  // the first bytes of root.img, read by Open, not yet returned by Read
   size_t head_offset = 0;
   uint64_t position = 0;
-
-  ~State() {
-    if (inner != nullptr) archive_read_free(inner);
-    if (outer != nullptr) archive_read_free(outer);
-    if (fd >= 0) close(fd);
-  }
 
   [[noreturn]] void Fail(archive* a, const std::string& step) const {
     const char* why = archive_error_string(a);
@@ -71,12 +61,12 @@ struct RootImageReader::State {
   bool NextBlock(const void** block, size_t* size) {
     while (!stream_end) {
       la_int64_t offset = 0;
-      int r = archive_read_data_block(outer, block, size, &offset);
+      int r = archive_read_data_block(outer.get(), block, size, &offset);
       if (r == ARCHIVE_EOF) {
         stream_end = true;
         break;
       }
-      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) Fail(outer, "reading the archive");
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) Fail(outer.get(), "reading the archive");
       if (*size == 0) continue;
       if (gzip) {
         crc = AllZero(*block, *size) ? Crc32Zeros(crc, *size) : Crc32(crc, *block, *size);
@@ -107,10 +97,10 @@ struct RootImageReader::State {
     }
     verified = true;
     if (!gzip) return;
-    la_int64_t end = archive_filter_bytes(outer, 1);
+    la_int64_t end = archive_filter_bytes(outer.get(), 1);
     unsigned char trailer[8];
     if (end < 8 || static_cast<uint64_t>(end) > file_size ||
-        pread(fd, trailer, sizeof trailer, end - 8) != static_cast<ssize_t>(sizeof trailer)) {
+        pread(fd.get(), trailer, sizeof trailer, end - 8) != static_cast<ssize_t>(sizeof trailer)) {
       throw CloudError("cannot read the gzip trailer");
     }
     auto le32 = [&](int at) {
@@ -129,16 +119,16 @@ struct RootImageReader::State {
 RootImageReader::RootImageReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
 RootImageReader::~RootImageReader() = default;
 
-const stemcell::ImageInfo& RootImageReader::info() const { return state_->info; }
+const ImageInfo& RootImageReader::info() const { return state_->info; }
 
-std::unique_ptr<RootImageReader> RootImageReader::Open(
-    const std::string& path, std::optional<stemcell::ImageFormat> claimed) {
+std::unique_ptr<RootImageReader> RootImageReader::Open(const std::string& path,
+                                                       std::optional<ImageFormat> claimed) {
   auto s = std::make_unique<State>();
   s->path = path;
-  s->fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (s->fd < 0) throw CloudError(std::string("cannot open the file: ") + strerror(errno));
+  s->fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!s->fd) throw CloudError(std::string("cannot open the file: ") + strerror(errno));
   struct stat st {};
-  if (fstat(s->fd, &st) != 0) {
+  if (fstat(s->fd.get(), &st) != 0) {
     throw CloudError(std::string("cannot stat the file: ") + strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) throw CloudError("not a regular file");
@@ -147,24 +137,24 @@ std::unique_ptr<RootImageReader> RootImageReader::Open(
   }
   s->file_size = static_cast<uint64_t>(st.st_size);
   // The whole file is read once, front to back.
-  posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  posix_fadvise(s->fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
-  s->outer = archive_read_new();
-  s->inner = archive_read_new();
+  s->outer.reset(archive_read_new());
+  s->inner.reset(archive_read_new());
   if (s->outer == nullptr || s->inner == nullptr) {
     throw CloudError("cannot allocate an archive reader");
   }
   // gzip-compressed or plain: without a matching filter libarchive passes the bytes through.
-  archive_read_support_filter_gzip(s->outer);
-  archive_read_support_format_raw(s->outer);
+  archive_read_support_filter_gzip(s->outer.get());
+  archive_read_support_format_raw(s->outer.get());
   archive_entry* entry = nullptr;
-  if (archive_read_open_fd(s->outer, s->fd, kReadBlock) != ARCHIVE_OK ||
-      archive_read_next_header(s->outer, &entry) != ARCHIVE_OK) {
-    s->Fail(s->outer, "not a gzip-compressed tar archive");
+  if (archive_read_open_fd(s->outer.get(), s->fd.get(), kReadBlock) != ARCHIVE_OK ||
+      archive_read_next_header(s->outer.get(), &entry) != ARCHIVE_OK) {
+    s->Fail(s->outer.get(), "not a gzip-compressed tar archive");
   }
-  s->gzip = archive_filter_code(s->outer, 0) == ARCHIVE_FILTER_GZIP;
+  s->gzip = archive_filter_code(s->outer.get(), 0) == ARCHIVE_FILTER_GZIP;
 
-  archive* a = s->inner;
+  archive* a = s->inner.get();
   archive_read_support_format_tar(a);
   if (archive_read_open(a, s.get(), nullptr, &State::InnerRead, nullptr) != ARCHIVE_OK) {
     s->Fail(a, "not a gzip-compressed tar archive");
@@ -238,10 +228,10 @@ size_t RootImageReader::Read(char* buf, size_t size) {
     }
   }
   while (n < size) {
-    la_ssize_t r = archive_read_data(s.inner, buf + n, size - n);
+    la_ssize_t r = archive_read_data(s.inner.get(), buf + n, size - n);
     if (r < 0) {
-      s.Fail(s.inner, "reading root.img at byte " + std::to_string(s.position + n) + " of " +
-                          std::to_string(s.info.file_size));
+      s.Fail(s.inner.get(), "reading root.img at byte " + std::to_string(s.position + n) + " of " +
+                                std::to_string(s.info.file_size));
     }
     if (r == 0) break;
     n += static_cast<size_t>(r);

@@ -91,6 +91,4 @@ void* LoadEntryPoint(const ModuleSpec& spec) {
   throw CpiError(std::string("Loading ") + spec.what + ": " + errors);
 }
 
-bool HypervisorLoaded() { return loaded != nullptr; }
-
 }  // namespace cpi::module

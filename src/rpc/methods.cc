@@ -28,34 +28,33 @@ constexpr ArgSpec kSetDiskMetadata[] = {{"disk_cid", K::kString}, {"metadata", K
 constexpr ArgSpec kSnapshotDisk[] = {{"disk_cid", K::kString}, {"metadata", K::kObjectOrNull}};
 constexpr ArgSpec kSnapshotCid[] = {{"snapshot_cid", K::kString}};
 
-constexpr Where kCore = Where::kCore;
-constexpr Where kHv = Where::kHypervisor;
+using enum Where;
 
 // Like ninja's tool table: one row per wire name.
 constexpr Method kMethods[] = {
     {"info", kCore, &actions::Info, {}, false},
-    {"create_stemcell", kHv, nullptr, kCreateStemcell, true},
-    {"delete_stemcell", kHv, nullptr, kStemcellCid, true},
-    {"create_vm", kHv, nullptr, kCreateVm, true},
-    {"delete_vm", kHv, nullptr, kVmCid, true},
-    {"has_vm", kHv, nullptr, kVmCid, true},
-    {"reboot_vm", kHv, nullptr, kVmCid, true},
-    {"set_vm_metadata", kHv, nullptr, kSetVmMetadata, true},
+    {"create_stemcell", kHypervisor, nullptr, kCreateStemcell, true},
+    {"delete_stemcell", kHypervisor, nullptr, kStemcellCid, true},
+    {"create_vm", kHypervisor, nullptr, kCreateVm, true},
+    {"delete_vm", kHypervisor, nullptr, kVmCid, true},
+    {"has_vm", kHypervisor, nullptr, kVmCid, true},
+    {"reboot_vm", kHypervisor, nullptr, kVmCid, true},
+    {"set_vm_metadata", kHypervisor, nullptr, kSetVmMetadata, true},
     {"configure_networks", kCore, &actions::ConfigureNetworks, kConfigureNetworks, false},
     {"calculate_vm_cloud_properties", kCore, &actions::CalculateVmCloudProperties, kVmResources,
      false},
-    {"current_vm_id", kHv, nullptr, {}, true},
-    {"create_disk", kHv, nullptr, kCreateDisk, true},
-    {"delete_disk", kHv, nullptr, kDiskCid, true},
-    {"has_disk", kHv, nullptr, kDiskCid, true},
-    {"attach_disk", kHv, nullptr, kVmDisk, true},
-    {"detach_disk", kHv, nullptr, kVmDisk, true},
-    {"resize_disk", kHv, nullptr, kResizeDisk, true},
-    {"update_disk", kHv, nullptr, kUpdateDisk, true},
-    {"set_disk_metadata", kHv, nullptr, kSetDiskMetadata, true},
-    {"get_disks", kHv, nullptr, kVmCid, true},
-    {"snapshot_disk", kHv, nullptr, kSnapshotDisk, true},
-    {"delete_snapshot", kHv, nullptr, kSnapshotCid, true},
+    {"current_vm_id", kHypervisor, nullptr, {}, true},
+    {"create_disk", kHypervisor, nullptr, kCreateDisk, true},
+    {"delete_disk", kHypervisor, nullptr, kDiskCid, true},
+    {"has_disk", kHypervisor, nullptr, kDiskCid, true},
+    {"attach_disk", kHypervisor, nullptr, kVmDisk, true},
+    {"detach_disk", kHypervisor, nullptr, kVmDisk, true},
+    {"resize_disk", kHypervisor, nullptr, kResizeDisk, true},
+    {"update_disk", kHypervisor, nullptr, kUpdateDisk, true},
+    {"set_disk_metadata", kHypervisor, nullptr, kSetDiskMetadata, true},
+    {"get_disks", kHypervisor, nullptr, kVmCid, true},
+    {"snapshot_disk", kHypervisor, nullptr, kSnapshotDisk, true},
+    {"delete_snapshot", kHypervisor, nullptr, kSnapshotCid, true},
 };
 
 }  // namespace

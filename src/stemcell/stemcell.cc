@@ -8,10 +8,10 @@
 #include <set>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/domain_xml.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
-#include "bosh_libvirt_cpi/virt/inventory.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 #include "bosh_libvirt_cpi/xml/render.h"
 
@@ -66,8 +66,8 @@ class Progress {
 };
 
 // Bytes of the volume's file right after creation (<physical>), 0 when libvirt does not say.
-uint64_t PhysicalBytes(virStorageVolPtr vol, const std::string& name) {
-  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol, name), "volume " + Quote(name));
+uint64_t PhysicalBytes(const virt::Volume& vol) {
+  xml::Document doc = xml::Document::Parse(vol.Xml(), "volume " + Quote(vol.name()));
   std::string physical = doc.String("/volume/physical");
   return physical.empty() ? 0 : std::stoull(physical);
 }
@@ -83,8 +83,7 @@ Usage FindUsage(host::Host& host, const std::string& cid, const std::string& bas
     std::string name, path, backing;
   };
   std::vector<Vol> vols;
-  for (const virt::VolumeDescription& v :
-       virt::ListVolumeDescriptions(host.Pool(), host.pool_name())) {
+  for (const virt::VolumeDescription& v : host.Pool().ListVolumes()) {
     xml::Document doc = xml::Document::Parse(v.xml, "volume " + Quote(v.name));
     vols.push_back(
         {v.name, doc.String("/volume/target/path"), doc.String("/volume/backingStore/path")});
@@ -104,24 +103,21 @@ Usage FindUsage(host::Host& host, const std::string& cid, const std::string& bas
     }
   }
 
-  for (const virt::DomainDescription& d : virt::ListDomainDescriptions(host.raw())) {
+  std::string pool_prefix = host.pool_name() + "/";
+  for (const virt::DomainDescription& d : host.conn().ListDomains()) {
     bool uses = false;
     for (const std::string* text : {&d.config_xml, &d.live_xml}) {
       if (text->empty() || uses) continue;
-      xml::Document doc = xml::Document::Parse(*text, "domain " + Quote(d.name));
+      host::DiskSources sources =
+          host::ReadDiskSources(xml::Document::Parse(*text, "domain " + Quote(d.name)));
       // Disks by file or device path, including the backing chain of a running domain.
-      for (const std::string& path :
-           doc.Strings("/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev | "
-                       "/domain/devices/disk//backingStore/source/@file | "
-                       "/domain/devices/disk//backingStore/source/@dev")) {
+      for (const std::string& path : sources.paths) {
         if (paths.count(path) != 0) uses = true;
       }
       // Disks of type='volume' naming a volume of our pool.
-      int disks = static_cast<int>(doc.Number("count(/domain/devices/disk)"));
-      for (int i = 1; i <= disks && !uses; ++i) {
-        std::string source = "/domain/devices/disk[" + std::to_string(i) + "]/source";
-        if (doc.String(source + "/@pool") == host.pool_name() &&
-            names.count(doc.String(source + "/@volume")) != 0) {
+      for (const std::string& pool_volume : sources.pool_volumes) {
+        if (pool_volume.rfind(pool_prefix, 0) == 0 &&
+            names.count(pool_volume.substr(pool_prefix.size())) != 0) {
           uses = true;
         }
       }
@@ -140,15 +136,13 @@ std::string QuotedList(const std::vector<std::string>& items) {
 
 }  // namespace
 
-std::string PropertiesVolumeName(std::string_view cid) { return std::string(cid) + "-props"; }
-
 std::string ImportStemcell(host::Host& host, RootImage& image,
                            const nlohmann::json& cloud_properties) {
   const ImageInfo& info = image.info();
   const std::string& templates_dir = host.config().templates_dir;
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   std::string cid = util::NewStemcellCid();
-  std::string props_name = PropertiesVolumeName(cid);
+  std::string props_name = names::StemcellPropertiesVolume(cid);
   spdlog::info(
       "importing root.img of {} ({}, {} bytes, virtual size {} bytes) as stemcell {} "
       "in pool {}",
@@ -157,16 +151,16 @@ std::string ImportStemcell(host::Host& host, RootImage& image,
 
   util::ScopedCleanup undo;
   auto delete_on_failure = [&](const std::string& name) {
-    undo.Add([pool, name] {
-      virt::DeleteVolume(pool, name);
+    undo.Add([&pool, name] {
+      pool.DeleteVolume(name);
       spdlog::info("deleted volume {} (rolling back)", name);
     });
   };
 
   // The volume has the image's own format: a raw image stays raw, since qcow2 overlays can back
   // onto raw files as well, and converting would cost a full rewrite of the image.
-  virt::StorageVolPtr vol = virt::CreateVolume(
-      pool, VolumeXml(cid, info.virtual_size, FormatName(info.format), templates_dir), cid);
+  std::unique_ptr<virt::Volume> vol = pool.CreateVolume(
+      VolumeXml(cid, info.virtual_size, FormatName(info.format), templates_dir), cid);
   delete_on_failure(cid);
 
   // virStorageVolUpload writes over the file libvirt created but never truncates it. A new qcow2
@@ -175,7 +169,7 @@ std::string ImportStemcell(host::Host& host, RootImage& image,
   // stale metadata. A new raw volume is a sparse file of exactly the image's size.
   uint64_t upload_bytes = info.file_size;
   if (info.format == ImageFormat::kQcow2) {
-    upload_bytes = std::max(upload_bytes, PhysicalBytes(vol.get(), cid));
+    upload_bytes = std::max(upload_bytes, PhysicalBytes(*vol));
   }
 
   Progress progress("uploading root.img into " + cid, upload_bytes);
@@ -197,45 +191,45 @@ std::string ImportStemcell(host::Host& host, RootImage& image,
   };
   // Raw images hold long zero runs (free space): sent as holes, they stay unallocated. A qcow2
   // file has few, and its zero padding (above) must really be written.
-  virt::UploadVolume(host.raw(), vol.get(), source, cid, info.format == ImageFormat::kRaw);
+  vol->Upload(source, /*sparse=*/info.format == ImageFormat::kRaw);
   spdlog::info("uploaded {} bytes into {} in {:.1f} s", sent, cid, progress.Seconds());
 
   // The sidecar: a raw volume holding exactly the cloud_properties JSON.
   std::string props = cloud_properties.dump();
-  virt::StorageVolPtr props_vol = virt::CreateVolume(
-      pool, VolumeXml(props_name, props.size(), "raw", templates_dir), props_name);
+  std::unique_ptr<virt::Volume> props_vol =
+      pool.CreateVolume(VolumeXml(props_name, props.size(), "raw", templates_dir), props_name);
   delete_on_failure(props_name);
-  virt::UploadBytes(host.raw(), props_vol.get(), props, props_name);
+  props_vol->UploadBytes(props);
 
   undo.Cancel();
   spdlog::info("created stemcell {}", cid);
   return cid;
 }
 
-std::optional<virt::StorageVolPtr> FindStemcell(host::Host& host, const std::string& cid) {
-  if (!util::IsStemcellCid(cid)) return std::nullopt;
+std::unique_ptr<virt::Volume> FindStemcell(host::Host& host, const std::string& cid) {
+  if (!util::IsStemcellCid(cid)) return nullptr;
   return host.FindVolume(cid);
 }
 
 std::optional<StemcellImage> DescribeStemcell(host::Host& host, const std::string& cid) {
-  std::optional<virt::StorageVolPtr> vol = FindStemcell(host, cid);
+  std::unique_ptr<virt::Volume> vol = FindStemcell(host, cid);
   if (!vol) return std::nullopt;
-  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
+  xml::Document doc = xml::Document::Parse(vol->Xml(), "volume " + cid);
   StemcellImage image;
   image.cid = cid;
   image.path = doc.String("/volume/target/path");
   image.format = doc.String("/volume/target/format/@type");
   if (image.format.empty()) image.format = "raw";
-  image.capacity = virt::GetVolumeInfo(vol->get(), cid).capacity;
+  image.capacity = vol->Info().capacity;
   return image;
 }
 
 std::optional<nlohmann::json> ReadStemcellProperties(host::Host& host, const std::string& cid) {
   if (!FindStemcell(host, cid)) return std::nullopt;
-  std::string name = PropertiesVolumeName(cid);
-  std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+  std::string name = names::StemcellPropertiesVolume(cid);
+  std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
   if (!vol) return std::nullopt;
-  std::string text = virt::DownloadVolume(host.raw(), vol->get(), name, kMaxPropertiesBytes);
+  std::string text = vol->Download(kMaxPropertiesBytes);
   // A volume may be longer than what was written into it; the JSON ends before any zero padding.
   text.erase(std::find(text.begin(), text.end(), '\0'), text.end());
   try {
@@ -247,29 +241,29 @@ std::optional<nlohmann::json> ReadStemcellProperties(host::Host& host, const std
 }
 
 std::vector<std::string> DomainsUsingStemcell(host::Host& host, const std::string& cid) {
-  std::optional<virt::StorageVolPtr> vol = FindStemcell(host, cid);
+  std::unique_ptr<virt::Volume> vol = FindStemcell(host, cid);
   if (!vol) return {};
-  return FindUsage(host, cid, virt::VolumePath(vol->get(), cid)).domains;
+  return FindUsage(host, cid, vol->Path()).domains;
 }
 
 DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
   if (!util::IsStemcellCid(cid)) return DeleteResult::kNotOurs;
-  virStoragePoolPtr pool = host.Pool();
-  std::string props_name = PropertiesVolumeName(cid);
-  std::optional<virt::StorageVolPtr> vol = host.FindVolume(cid);
+  virt::Pool& pool = host.Pool();
+  std::string props_name = names::StemcellPropertiesVolume(cid);
+  std::unique_ptr<virt::Volume> vol = host.FindVolume(cid);
   if (!vol) {
     // A delete interrupted between the two volumes leaves the sidecar; finish the job.
-    if (virt::DeleteVolume(pool, props_name)) {
+    if (pool.DeleteVolume(props_name)) {
       spdlog::info("deleted leftover volume {}", props_name);
     }
     return DeleteResult::kNotFound;
   }
 
-  // Callers assume no VM needs a stemcell they delete (cpi-contract.md §4), but a VM's root disk
+  // Callers assume no VM needs a stemcell they delete (docs/CONTRACT.md §4.3), but a VM's root disk
   // is a qcow2 overlay whose backing file is this volume: deleting it under a VM breaks the VM
   // at its next read of an unchanged block. Refuse while any domain uses it, so the Director's
   // stemcell cleanup fails visibly instead of corrupting VMs; it succeeds once they are gone.
-  Usage usage = FindUsage(host, cid, virt::VolumePath(vol->get(), cid));
+  Usage usage = FindUsage(host, cid, vol->Path());
   if (!usage.domains.empty()) {
     throw CloudError("the stemcell is still the base of the disks of VM(s) " +
                      QuotedList(usage.domains) + "; delete those VMs first");
@@ -278,8 +272,8 @@ DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
     spdlog::warn("volumes {} of no VM are backed by stemcell {}; they become unusable",
                  QuotedList(usage.overlays), cid);
   }
-  virt::DeleteVolume(pool, cid);
-  virt::DeleteVolume(pool, props_name);
+  pool.DeleteVolume(cid);
+  pool.DeleteVolume(props_name);
   spdlog::info("deleted stemcell {}", cid);
   return DeleteResult::kDeleted;
 }

@@ -18,37 +18,35 @@ FileLock::FileLock(const std::string& dir, const std::string& name) {
   boost::system::error_code ec;
   boost::filesystem::create_directories(dir, ec);
   if (ec) throw CloudError("creating lock directory " + Quote(dir) + ": " + ec.message());
-  path_ = dir + "/" + name + ".lock";
+  path_ = (boost::filesystem::path(dir) / (name + ".lock")).string();
   for (;;) {
-    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
+    fd_.reset(open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd_) {
       throw CloudError("opening lock file " + Quote(path_) + ": " + std::strerror(errno));
     }
-    while (flock(fd_, LOCK_EX) != 0) {
+    while (flock(fd_.get(), LOCK_EX) != 0) {
       if (errno == EINTR) continue;
       int err = errno;
-      close(fd_);
-      fd_ = -1;
+      fd_.reset();
       throw CloudError("locking " + Quote(path_) + ": " + std::strerror(err));
     }
     // The previous holder may have removed the file after we opened it: then we hold the lock of
     // an inode nobody else will ever lock again, and must lock the file now at the path instead.
     struct stat held = {};
     struct stat now = {};
-    if (fstat(fd_, &held) == 0 && stat(path_.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
-        held.st_ino == now.st_ino) {
+    if (fstat(fd_.get(), &held) == 0 && stat(path_.c_str(), &now) == 0 &&
+        held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
       return;
     }
-    close(fd_);
-    fd_ = -1;
+    fd_.reset();
   }
 }
 
 FileLock::~FileLock() {
-  if (fd_ < 0) return;
+  if (!fd_) return;
   // Removed while still held, so nobody can lock this inode after us and believe it is current.
   unlink(path_.c_str());
-  close(fd_);  // closing releases the flock
+  fd_.reset();  // closing releases the flock
 }
 
 }  // namespace cpi::util

@@ -6,29 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bosh_libvirt_cpi/util/handle.h"
+
 namespace cpi::util {
-namespace {
-
-// Closes the descriptor on every path out of ReadFile.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 int ReadFile(const std::string& path, std::string& out) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return errno;
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errno;
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return errno;
   if (S_ISDIR(st.st_mode)) return EISDIR;

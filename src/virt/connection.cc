@@ -11,21 +11,17 @@ namespace {
 template <typename Ptr, typename Raw>
 std::optional<Ptr> Lookup(Raw raw, int not_found_code, const std::string& what) {
   if (raw != nullptr) return Ptr(raw);
-  virErrorPtr e = virGetLastError();
-  if (e != nullptr && e->code == not_found_code) {
-    virResetLastError();
-    return std::nullopt;
-  }
+  if (TakeLastErrorIf(not_found_code)) return std::nullopt;
   throw Error::Last(what);
 }
 
 }  // namespace
 
-Connection Connection::Open(const std::string& uri) {
+RawConnection RawConnection::Open(const std::string& uri) {
   SilenceDefaultErrorPrinter();
   virConnectPtr raw = virConnectOpen(uri.c_str());
   if (raw == nullptr) throw Error::Last("connecting to libvirt at '" + uri + "'");
-  return Connection(ConnectPtr(raw), uri);
+  return RawConnection(ConnectPtr(raw), uri);
 }
 
 std::string FormatVersion(unsigned long version) {
@@ -33,40 +29,40 @@ std::string FormatVersion(unsigned long version) {
          std::to_string(version % 1000);
 }
 
-std::string Connection::LibraryVersion() const {
+std::string RawConnection::LibraryVersion() const {
   unsigned long v = 0;
   if (virConnectGetLibVersion(conn_.get(), &v) < 0) throw Error::Last("reading libvirt version");
   return FormatVersion(v);
 }
 
-std::string Connection::DaemonVersion() const {
+std::string RawConnection::DaemonVersion() const {
   unsigned long v = 0;
   if (virConnectGetVersion(conn_.get(), &v) < 0) throw Error::Last("reading hypervisor version");
   return FormatVersion(v);
 }
 
-std::optional<DomainPtr> Connection::FindDomain(const std::string& name) const {
+std::optional<DomainPtr> RawConnection::FindDomain(const std::string& name) const {
   return Lookup<DomainPtr>(virDomainLookupByName(conn_.get(), name.c_str()), VIR_ERR_NO_DOMAIN,
                            "looking up domain '" + name + "'");
 }
 
-std::optional<StoragePoolPtr> Connection::FindStoragePool(const std::string& name) const {
+std::optional<StoragePoolPtr> RawConnection::FindStoragePool(const std::string& name) const {
   return Lookup<StoragePoolPtr>(virStoragePoolLookupByName(conn_.get(), name.c_str()),
                                 VIR_ERR_NO_STORAGE_POOL, "looking up storage pool '" + name + "'");
 }
 
-std::optional<NetworkPtr> Connection::FindNetwork(const std::string& name) const {
+std::optional<NetworkPtr> RawConnection::FindNetwork(const std::string& name) const {
   return Lookup<NetworkPtr>(virNetworkLookupByName(conn_.get(), name.c_str()), VIR_ERR_NO_NETWORK,
                             "looking up network '" + name + "'");
 }
 
-std::optional<StorageVolPtr> Connection::FindVolume(virStoragePoolPtr pool,
-                                                    const std::string& name) const {
+std::optional<StorageVolPtr> RawConnection::FindVolume(virStoragePoolPtr pool,
+                                                       const std::string& name) const {
   return Lookup<StorageVolPtr>(virStorageVolLookupByName(pool, name.c_str()),
                                VIR_ERR_NO_STORAGE_VOL, "looking up volume '" + name + "'");
 }
 
-bool Connection::OffersKvm() const {
+bool RawConnection::OffersKvm() const {
   CString caps(virConnectGetDomainCapabilities(conn_.get(), nullptr, "x86_64", nullptr, "kvm", 0));
   if (!caps) {
     virResetLastError();
@@ -75,7 +71,7 @@ bool Connection::OffersKvm() const {
   return true;
 }
 
-std::string Connection::CapabilitiesXml() const {
+std::string RawConnection::CapabilitiesXml() const {
   CString caps(virConnectGetCapabilities(conn_.get()));
   if (!caps) throw Error::Last("reading host capabilities");
   return caps.get();

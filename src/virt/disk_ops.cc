@@ -165,11 +165,7 @@ CompletedJob GetCompletedJob(virDomainPtr dom, const std::string& name) {
 
 void AbortJob(virDomainPtr dom, const std::string& name) {
   if (virDomainAbortJob(dom) == 0) return;
-  virErrorPtr e = virGetLastError();
-  if (e != nullptr && e->code == VIR_ERR_OPERATION_INVALID) {  // no job is running
-    virResetLastError();
-    return;
-  }
+  if (TakeLastErrorIf(VIR_ERR_OPERATION_INVALID)) return;  // no job is running
   throw Error::Last("cancelling job of domain '" + name + "'");
 }
 

@@ -49,6 +49,13 @@ bool Error::transient() const {
   }
 }
 
+bool TakeLastErrorIf(int code) {
+  virErrorPtr e = virGetLastError();
+  if (e == nullptr || e->code != code) return false;
+  virResetLastError();
+  return true;
+}
+
 void SilenceDefaultErrorPrinter() { virSetErrorFunc(nullptr, IgnoreError); }
 
 }  // namespace cpi::virt

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 
 namespace cpi::virt {
@@ -20,8 +21,6 @@ namespace {
 // last chunk is as large. 64 KiB instead of 256 KiB: the three touch ~0.55 MiB less of
 // create_stemcell's peak RSS at the same import speed (BENCHMARKS.md); libvirt's limit is 256 KiB.
 constexpr size_t kChunk = 64 * 1024;
-
-std::string Quoted(const std::string& name) { return "'" + name + "'"; }
 
 // The last chunk of an upload that held data: where it went and a fingerprint of its bytes.
 struct Tail {
@@ -139,64 +138,72 @@ void VerifyTail(virConnectPtr conn, virStorageVolPtr vol, const Tail& tail,
 StorageVolPtr CreateVolume(virStoragePoolPtr pool, const std::string& xml,
                            const std::string& name) {
   virStorageVolPtr vol = virStorageVolCreateXML(pool, xml.c_str(), 0);
-  if (vol == nullptr) throw Error::Last("creating volume " + Quoted(name));
+  if (vol == nullptr) throw Error::Last("creating volume " + Quote(name));
   return StorageVolPtr(vol);
 }
 
 bool DeleteVolume(virStoragePoolPtr pool, const std::string& name) {
-  virStorageVolPtr raw = virStorageVolLookupByName(pool, name.c_str());
-  if (raw == nullptr) {
-    virErrorPtr e = virGetLastError();
-    if (e != nullptr && e->code == VIR_ERR_NO_STORAGE_VOL) {
-      virResetLastError();
-      return false;
-    }
-    throw Error::Last("looking up volume " + Quoted(name));
+  StorageVolPtr vol(virStorageVolLookupByName(pool, name.c_str()));
+  if (!vol) {
+    if (TakeLastErrorIf(VIR_ERR_NO_STORAGE_VOL)) return false;
+    throw Error::Last("looking up volume " + Quote(name));
   }
-  StorageVolPtr vol(raw);
   if (virStorageVolDelete(vol.get(), 0) < 0) {
-    virErrorPtr e = virGetLastError();
-    if (e != nullptr && e->code == VIR_ERR_NO_STORAGE_VOL) {
-      virResetLastError();
-      return false;
-    }
-    throw Error::Last("deleting volume " + Quoted(name));
+    if (TakeLastErrorIf(VIR_ERR_NO_STORAGE_VOL)) return false;  // deleted meanwhile
+    throw Error::Last("deleting volume " + Quote(name));
   }
   return true;
 }
 
 VolumeInfo GetVolumeInfo(virStorageVolPtr vol, const std::string& name) {
   virStorageVolInfo info{};
-  if (virStorageVolGetInfo(vol, &info) < 0) throw Error::Last("reading volume " + Quoted(name));
+  if (virStorageVolGetInfo(vol, &info) < 0) throw Error::Last("reading volume " + Quote(name));
   return VolumeInfo{info.capacity, info.allocation};
 }
 
 std::string VolumePath(virStorageVolPtr vol, const std::string& name) {
   CString path(virStorageVolGetPath(vol));
-  if (!path) throw Error::Last("reading path of volume " + Quoted(name));
+  if (!path) throw Error::Last("reading path of volume " + Quote(name));
   return path.get();
 }
 
 std::string VolumeXml(virStorageVolPtr vol, const std::string& name) {
   CString xml(virStorageVolGetXMLDesc(vol, 0));
-  if (!xml) throw Error::Last("reading volume " + Quoted(name));
+  if (!xml) throw Error::Last("reading volume " + Quote(name));
   return xml.get();
 }
 
 void ResizeVolume(virStorageVolPtr vol, uint64_t capacity_bytes, const std::string& name) {
   if (virStorageVolResize(vol, capacity_bytes, 0) < 0) {
-    throw Error::Last("resizing volume " + Quoted(name));
+    throw Error::Last("resizing volume " + Quote(name));
   }
 }
 
 void RefreshPool(virStoragePoolPtr pool, const std::string& name) {
-  if (virStoragePoolRefresh(pool, 0) < 0) throw Error::Last("refreshing pool " + Quoted(name));
+  if (virStoragePoolRefresh(pool, 0) < 0) throw Error::Last("refreshing pool " + Quote(name));
 }
 
-std::string PoolXml(virStoragePoolPtr pool, const std::string& name) {
-  CString xml(virStoragePoolGetXMLDesc(pool, 0));
-  if (!xml) throw Error::Last("reading pool " + Quoted(name));
-  return xml.get();
+std::vector<VolumeDescription> ListVolumeDescriptions(virStoragePoolPtr pool,
+                                                      const std::string& pool_name) {
+  virStorageVolPtr* raw = nullptr;
+  int n = virStoragePoolListAllVolumes(pool, &raw, 0);
+  if (n < 0) throw Error::Last("listing volumes of pool " + Quote(pool_name));
+  std::vector<StorageVolPtr> vols;
+  for (int i = 0; i < n; ++i) vols.emplace_back(raw[i]);
+  free(raw);
+
+  std::vector<VolumeDescription> out;
+  for (const StorageVolPtr& vol : vols) {
+    const char* name = virStorageVolGetName(vol.get());
+    std::string vol_name = name != nullptr ? name : "";
+    CString xml(virStorageVolGetXMLDesc(vol.get(), 0));
+    if (xml) {
+      out.push_back({vol_name, xml.get()});
+    } else if (!TakeLastErrorIf(VIR_ERR_NO_STORAGE_VOL)) {  // not deleted meanwhile
+      throw Error::Last("reading volume " + Quote(vol_name));
+    }
+  }
+  return out;
 }
 
 namespace {
@@ -220,7 +227,7 @@ void Upload(virConnectPtr conn, virStorageVolPtr vol, unsigned int flags, const 
 
 void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& source,
                   const std::string& name, bool sparse) {
-  std::string what = "uploading to volume " + Quoted(name);
+  std::string what = "uploading to volume " + Quote(name);
   Tail tail;
   Upload(conn, vol, sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0, what,
          [&](virStreamPtr stream) { SendAll(stream, source, sparse, what, tail); });
@@ -229,7 +236,7 @@ void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& s
 
 void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view bytes,
                  const std::string& name) {
-  std::string what = "uploading to volume " + Quoted(name);
+  std::string what = "uploading to volume " + Quote(name);
   size_t length = std::min(bytes.size(), kChunk);
   Tail tail{bytes.size() - length, length, Fingerprint(bytes.substr(bytes.size() - length))};
   // Sent straight from `bytes`: no chunk buffer to fill (a config drive is ~100 KiB).
@@ -246,7 +253,7 @@ void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view byte
 std::string DownloadVolume(virConnectPtr conn, virStorageVolPtr vol, const std::string& name,
                            uint64_t max_bytes) {
   // A length of 0 asks libvirt for everything to the volume's end.
-  return ReadRange(conn, vol, 0, max_bytes, "downloading volume " + Quoted(name));
+  return ReadRange(conn, vol, 0, max_bytes, "downloading volume " + Quote(name));
 }
 
 }  // namespace cpi::virt

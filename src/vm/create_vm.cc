@@ -5,15 +5,18 @@
 #include <ctime>
 #include <set>
 
+#include <boost/filesystem/path.hpp>
+
 #include "bosh_libvirt_cpi/agent/config_drive.h"
 #include "bosh_libvirt_cpi/agent/settings.h"
+#include "bosh_libvirt_cpi/host/domain_xml.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
+#include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_properties.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
@@ -25,31 +28,21 @@ namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
-struct StemcellImage {
-  std::string path;
-  std::string format;
-  uint64_t capacity = 0;
-};
+using stemcell::StemcellImage;
 
 StemcellImage FindStemcellImage(host::Host& host, const std::string& cid) {
-  std::optional<virt::StorageVolPtr> vol;
-  if (util::IsStemcellCid(cid)) vol = host.FindVolume(cid);
-  if (!vol)
+  std::optional<StemcellImage> image = stemcell::DescribeStemcell(host, cid);
+  if (!image) {
     throw CloudError("stemcell " + Quote(cid) + " not found in pool " + Quote(host.pool_name()));
-  xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), cid), "volume " + cid);
-  StemcellImage image;
-  image.path = doc.String("/volume/target/path");
-  image.format = doc.String("/volume/target/format/@type");
-  if (image.format.empty()) image.format = "raw";
-  image.capacity = virt::GetVolumeInfo(vol->get(), cid).capacity;
-  return image;
+  }
+  return std::move(*image);
 }
 
 void CheckNetworksExist(host::Host& host, const std::vector<network::Nic>& nics) {
   std::set<std::string> checked;
   for (const network::Nic& nic : nics) {
     if (nic.libvirt_network.empty() || !checked.insert(nic.libvirt_network).second) continue;
-    if (!host.conn().FindNetwork(nic.libvirt_network)) {
+    if (!host.conn().HasNetwork(nic.libvirt_network)) {
       throw CloudError("libvirt network " + Quote(nic.libvirt_network) + " (BOSH network " +
                        Quote(nic.bosh_network) + ") does not exist on " + Quote(host.conn().uri()));
     }
@@ -83,6 +76,28 @@ bool Retryable() {
 
 }  // namespace
 
+void RethrowCreationFailure(std::string_view step, CreationFailure when) {
+  // A daemon lost or restarting: the Director retries create_vm only on a retryable
+  // VMCreationFailed (a CloudError's ok_to_retry means nothing to it).
+  bool retry = Retryable();
+  try {
+    if (step.empty()) throw;
+    host::RethrowWithStep(step);
+  } catch (const Error& e) {
+    switch (when) {
+      case CreationFailure::kBeforeChanges:
+        if (retry) throw VmCreationFailed(e.what(), true);
+        throw;
+      case CreationFailure::kChangesUndone:
+        // A full pool may have room again once other VMs are gone.
+        throw VmCreationFailed(e.what(), retry || e.type() == ErrorType::kNoDiskSpace);
+      case CreationFailure::kStarting:
+        break;
+    }
+    throw VmCreationFailed(e.what(), retry);
+  }
+}
+
 // Lock name per hypervisor: MACs must be unique on the host the VMs share.
 std::string MacLockName(const std::string& uri) {
   std::string name = "macs-";
@@ -90,9 +105,6 @@ std::string MacLockName(const std::string& uri) {
   return name.substr(0, 120);
 }
 
-std::string RootVolumeName(const std::string& vm_cid) { return vm_cid + "-root"; }
-std::string EphemeralVolumeName(const std::string& vm_cid) { return vm_cid + "-ephemeral"; }
-std::string ConfigVolumeName(const std::string& vm_cid) { return vm_cid + "-config"; }
 std::string EphemeralSerial(const std::string& vm_cid) {
   std::string hex;
   for (char c : vm_cid.substr(3)) {
@@ -103,167 +115,181 @@ std::string EphemeralSerial(const std::string& vm_cid) {
 
 std::vector<std::string> MacsInUse(host::Host& host) {
   std::vector<std::string> macs;
-  for (const virt::DomainPtr& dom : virt::ListAllDomains(host.raw())) {
-    std::string name = virt::DomainName(dom.get());
-    std::string xml;
-    try {
-      xml = virt::DomainXml(dom.get(), name, /*inactive=*/true);
-    } catch (const virt::Error&) {
-      continue;  // deleted meanwhile
-    }
-    for (std::string mac :
-         xml::Document::Parse(xml, "domain " + name).Strings("//interface/mac/@address")) {
-      std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
-      macs.push_back(mac);
+  for (const virt::DomainDescription& d : host.conn().ListDomainDefinitions()) {
+    for (std::string& mac :
+         host::ReadMacs(xml::Document::Parse(d.config_xml, "domain " + d.name))) {
+      macs.push_back(std::move(mac));
     }
   }
   return macs;
 }
+
+namespace {
+
+// What create_vm reads and checks before its first change.
+struct CheckedInput {
+  VmProperties props;
+  StemcellImage stemcell;
+  std::string domain_type;
+};
+
+// Step 1: everything is read and checked before the first side effect, so bad input changes
+// nothing.
+CheckedInput CheckInput(host::Host& host, const CreateVmInput& in) {
+  const config::Config& config = host.config();
+  CheckedInput checked;
+  if (in.agent_id.empty()) throw CpiError("agent_id is empty");
+  checked.props = ParseVmProperties(in.cloud_properties);
+  if (config.agent.mbus.empty()) {
+    throw CpiError("agent.mbus is not set in the CPI configuration; the agent needs it");
+  }
+  // Dry run of the plan to validate networks before touching the host.
+  network::PlanNics(in.networks, config.libvirt.network, network::RandomMac);
+  checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
+  checked.domain_type = host.DomainType();
+  return checked;
+}
+
+// The NICs with MACs no domain on the host uses. The caller holds the MAC lock.
+network::NicPlan PlanNicsWithUniqueMacs(host::Host& host, const CreateVmInput& in) {
+  std::vector<std::string> used_list = MacsInUse(host);
+  std::set<std::string> used(used_list.begin(), used_list.end());
+  network::NicPlan plan = network::PlanNics(in.networks, host.config().libvirt.network, [&used] {
+    for (;;) {
+      std::string mac = network::RandomMac();
+      if (used.insert(mac).second) return mac;
+    }
+  });
+  CheckNetworksExist(host, plan.nics);
+  return plan;
+}
+
+DomainSpec BaseSpec(host::Host& host, const CreateVmInput& in, const CheckedInput& checked,
+                    const std::string& cid, const network::NicPlan& plan) {
+  const config::Config& config = host.config();
+  DomainSpec spec;
+  spec.name = cid;
+  spec.title = cid;
+  spec.domain_type = checked.domain_type;
+  spec.machine_type = config.libvirt.machine_type;
+  spec.agent_id = in.agent_id;
+  spec.stemcell_cid = in.stemcell_cid;
+  spec.pool = host.pool_name();
+  spec.cpu = checked.props.cpu;
+  spec.memory_mib = checked.props.memory_mib;
+  spec.nics = plan.nics;
+  spec.console_log =
+      (boost::filesystem::path(config.libvirt.console_log_dir) / (cid + ".console.log")).string();
+  spec.creating_since = static_cast<int64_t>(std::time(nullptr));
+  return spec;
+}
+
+// Step 2a: the root disk (a thin qcow2 overlay on the stemcell, no copy, grown when asked) and
+// the ephemeral disk, each deleted again by `undo`. Returns the ephemeral disk's serial.
+std::optional<std::string> CreateDisks(virt::Pool& pool, const std::string& cid,
+                                       const CheckedInput& checked,
+                                       const std::string& templates_dir, util::ScopedCleanup& undo,
+                                       DomainSpec& spec) {
+  uint64_t root_capacity = checked.stemcell.capacity;
+  if (checked.props.root_disk_mib) {
+    root_capacity = std::max<uint64_t>(root_capacity, *checked.props.root_disk_mib * kMiB);
+  }
+  std::string root_name = names::RootVolume(cid);
+  std::unique_ptr<virt::Volume> root = pool.CreateVolume(
+      VolumeXml(root_name, root_capacity, "qcow2", &checked.stemcell, templates_dir), root_name);
+  undo.Add([&pool, root_name] { pool.DeleteVolume(root_name); });
+  spec.disks.push_back({root->Path(), "qcow2", "vda", "root"});
+  spec.volumes.push_back({"root", root_name});
+
+  if (checked.props.ephemeral_disk_mib <= 0) return std::nullopt;
+  std::string name = names::EphemeralVolume(cid);
+  std::unique_ptr<virt::Volume> vol = pool.CreateVolume(
+      VolumeXml(name, static_cast<uint64_t>(checked.props.ephemeral_disk_mib) * kMiB, "qcow2",
+                nullptr, templates_dir),
+      name);
+  undo.Add([&pool, name] { pool.DeleteVolume(name); });
+  std::string serial = EphemeralSerial(cid);
+  spec.disks.push_back({vol->Path(), "qcow2", "vdb", serial});
+  spec.volumes.push_back({"ephemeral", name});
+  return serial;
+}
+
+// Step 2b: the agent settings on a config-2 ISO, uploaded as the VM's config volume (deleted
+// again by `undo`).
+void CreateConfigDrive(virt::Pool& pool, const config::Config& config, const CreateVmInput& in,
+                       const std::string& cid, const network::NicPlan& plan,
+                       const std::optional<std::string>& ephemeral_serial,
+                       util::ScopedCleanup& undo, DomainSpec& spec) {
+  agent::SettingsInput settings_in;
+  settings_in.agent_id = in.agent_id;
+  settings_in.vm_cid = cid;
+  settings_in.agent = &config.agent;
+  settings_in.networks = plan.networks;
+  settings_in.ephemeral_serial = ephemeral_serial;
+  settings_in.persistent = in.persistent_disks;
+  settings_in.env = in.env.is_null() ? nlohmann::json::object() : in.env;
+  nlohmann::json settings = agent::BuildSettings(settings_in);
+  std::vector<std::string> type_errors = agent::CheckSettingsTypes(settings);
+  if (!type_errors.empty()) {
+    throw CpiError("agent settings would be rejected by the agent: " + type_errors.front());
+  }
+  std::string iso = agent::BuildConfigDriveIso({settings.dump(), agent::BuildMetaData(cid).dump()});
+  std::string config_name = names::ConfigVolume(cid);
+  std::unique_ptr<virt::Volume> config_vol = pool.CreateVolume(
+      VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir), config_name);
+  undo.Add([&pool, config_name] { pool.DeleteVolume(config_name); });
+  config_vol->UploadBytes(iso);
+  spec.config_drive_path = config_vol->Path();
+  spec.volumes.push_back({"config", config_name});
+}
+
+}  // namespace
 
 CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
   const config::Config& config = host.config();
   std::string cid = util::NewVmCid();
   std::string step = "Creating VM for agent " + Quote(in.agent_id);
 
-  // Read and check everything before the first side effect: bad input changes nothing.
-  VmProperties props;
-  network::NicPlan plan;
-  StemcellImage stemcell;
-  std::string domain_type;
+  CheckedInput checked;
   try {
-    if (in.agent_id.empty()) throw CpiError("agent_id is empty");
-    props = ParseVmProperties(in.cloud_properties);
-    if (config.agent.mbus.empty()) {
-      throw CpiError("agent.mbus is not set in the CPI configuration; the agent needs it");
-    }
-    // Dry run of the plan to validate networks before touching the host.
-    network::PlanNics(in.networks, config.libvirt.network, network::RandomMac);
-    stemcell = FindStemcellImage(host, in.stemcell_cid);
-    domain_type = host.DomainType();
+    checked = CheckInput(host, in);
   } catch (...) {
-    // A daemon lost or restarting: the Director retries create_vm only on a retryable
-    // VMCreationFailed (a CloudError's ok_to_retry means nothing to it).
-    bool retry = Retryable();
-    try {
-      host::RethrowWithStep(step);
-    } catch (const Error& e) {
-      if (retry) throw VmCreationFailed(e.what(), true);
-      throw;
-    }
+    RethrowCreationFailure(step, CreationFailure::kBeforeChanges);
   }
 
+  // Step 2: volumes, config drive and the domain's definition; `undo` removes them on failure.
   auto started = std::chrono::steady_clock::now();
-  std::optional<virt::DomainPtr> dom;  // declared before `undo`, so it outlives the rollback
+  network::NicPlan plan;
+  std::unique_ptr<virt::Domain> dom;  // declared before `undo`, so it outlives the rollback
   util::ScopedCleanup undo;
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   try {
     // MACs unique on this host: allocate under a lock and keep it until the domain is defined,
     // so the next process sees them in the domain list.
     util::FileLock mac_lock(config.lock_dir, MacLockName(config.libvirt.uri));
-    std::vector<std::string> used_list = MacsInUse(host);
-    std::set<std::string> used(used_list.begin(), used_list.end());
-    plan = network::PlanNics(in.networks, config.libvirt.network, [&used] {
-      for (;;) {
-        std::string mac = network::RandomMac();
-        if (used.insert(mac).second) return mac;
-      }
-    });
-    CheckNetworksExist(host, plan.nics);
-
-    DomainSpec spec;
-    spec.name = cid;
-    spec.title = cid;
-    spec.domain_type = domain_type;
-    spec.machine_type = config.libvirt.machine_type;
-    spec.agent_id = in.agent_id;
-    spec.stemcell_cid = in.stemcell_cid;
-    spec.pool = host.pool_name();
-    spec.cpu = props.cpu;
-    spec.memory_mib = props.memory_mib;
-    spec.nics = plan.nics;
-    spec.console_log = config.libvirt.console_log_dir + "/" + cid + ".console.log";
-    spec.creating_since = static_cast<int64_t>(std::time(nullptr));
-
-    // Root: a thin qcow2 overlay on the stemcell (no copy), grown when asked.
-    uint64_t root_capacity = stemcell.capacity;
-    if (props.root_disk_mib) {
-      root_capacity = std::max<uint64_t>(root_capacity, *props.root_disk_mib * kMiB);
-    }
-    std::string root_name = RootVolumeName(cid);
-    virt::StorageVolPtr root = virt::CreateVolume(
-        pool, VolumeXml(root_name, root_capacity, "qcow2", &stemcell, config.templates_dir),
-        root_name);
-    undo.Add([pool, root_name] { virt::DeleteVolume(pool, root_name); });
-    spec.disks.push_back({virt::VolumePath(root.get(), root_name), "qcow2", "vda", "root"});
-    spec.volumes.push_back({"root", root_name});
-
-    std::optional<std::string> ephemeral_serial;
-    if (props.ephemeral_disk_mib > 0) {
-      std::string name = EphemeralVolumeName(cid);
-      virt::StorageVolPtr vol =
-          virt::CreateVolume(pool,
-                             VolumeXml(name, static_cast<uint64_t>(props.ephemeral_disk_mib) * kMiB,
-                                       "qcow2", nullptr, config.templates_dir),
-                             name);
-      undo.Add([pool, name] { virt::DeleteVolume(pool, name); });
-      ephemeral_serial = EphemeralSerial(cid);
-      spec.disks.push_back({virt::VolumePath(vol.get(), name), "qcow2", "vdb", *ephemeral_serial});
-      spec.volumes.push_back({"ephemeral", name});
-    }
-
-    // Agent settings on a config-2 ISO, uploaded as the VM's config volume.
-    agent::SettingsInput settings_in;
-    settings_in.agent_id = in.agent_id;
-    settings_in.vm_cid = cid;
-    settings_in.agent = &config.agent;
-    settings_in.networks = plan.networks;
-    settings_in.ephemeral_serial = ephemeral_serial;
-    settings_in.persistent = in.persistent_disks;
-    settings_in.env = in.env.is_null() ? nlohmann::json::object() : in.env;
-    nlohmann::json settings = agent::BuildSettings(settings_in);
-    std::vector<std::string> type_errors = agent::CheckSettingsTypes(settings);
-    if (!type_errors.empty()) {
-      throw CpiError("agent settings would be rejected by the agent: " + type_errors.front());
-    }
-    std::string iso =
-        agent::BuildConfigDriveIso({settings.dump(), agent::BuildMetaData(cid).dump()});
-    std::string config_name = ConfigVolumeName(cid);
-    virt::StorageVolPtr config_vol = virt::CreateVolume(
-        pool, VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir),
-        config_name);
-    undo.Add([pool, config_name] { virt::DeleteVolume(pool, config_name); });
-    virt::UploadBytes(host.raw(), config_vol.get(), iso, config_name);
-    spec.config_drive_path = virt::VolumePath(config_vol.get(), config_name);
-    spec.volumes.push_back({"config", config_name});
-
-    std::string domain_xml = RenderDomainXml(spec, config.templates_dir);
-    dom = virt::DefineDomain(host.raw(), domain_xml, cid);
-    virDomainPtr raw_dom = dom->get();
-    undo.Add([raw_dom, cid] {
-      virt::DestroyDomain(raw_dom, cid);
-      virt::UndefineDomain(raw_dom, cid);
+    plan = PlanNicsWithUniqueMacs(host, in);
+    DomainSpec spec = BaseSpec(host, in, checked, cid, plan);
+    std::optional<std::string> ephemeral_serial =
+        CreateDisks(pool, cid, checked, config.templates_dir, undo, spec);
+    CreateConfigDrive(pool, config, in, cid, plan, ephemeral_serial, undo, spec);
+    dom = host.conn().DefineDomain(RenderDomainXml(spec, config.templates_dir), cid);
+    virt::Domain* defined = dom.get();
+    undo.Add([defined] {
+      defined->Destroy();
+      defined->Undefine();
     });
   } catch (...) {
-    bool retry = Retryable();
-    try {
-      host::RethrowWithStep(step);
-    } catch (const Error& e) {
-      throw VmCreationFailed(e.what(), retry || e.type() == ErrorType::kNoDiskSpace);
-    }
+    RethrowCreationFailure(step, CreationFailure::kChangesUndone);
   }
 
+  // Step 3: start it and hand it over.
   try {
-    virt::StartDomain(dom->get(), cid);
+    dom->Start();
     // The last step before answering: from here on the domain is the Director's (cleanup removes
     // domains that still carry the marker).
-    virt::SetDomainMetadata(dom->get(), "", kCreatingPrefix, kCreatingNamespace, cid);
+    dom->SetMetadata("", kCreatingPrefix, kCreatingNamespace);
   } catch (...) {
-    bool retry = Retryable();
-    try {
-      host::RethrowWithStep(step + ": starting VM " + Quote(cid));
-    } catch (const Error& e) {
-      throw VmCreationFailed(e.what(), retry);
-    }
+    RethrowCreationFailure(step + ": starting VM " + Quote(cid), CreationFailure::kStarting);
   }
   undo.Cancel();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -

@@ -2,9 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/xml/render.h"
 
@@ -24,68 +23,69 @@ std::string AsText(const nlohmann::json& v) {
 
 }  // namespace
 
-std::optional<virt::DomainPtr> FindVm(host::Host& host, const std::string& vm_cid) {
-  if (!util::IsVmCid(vm_cid)) return std::nullopt;
+std::unique_ptr<virt::Domain> FindVm(host::Host& host, const std::string& vm_cid) {
+  if (!util::IsVmCid(vm_cid)) return nullptr;
   return host.FindDomain(vm_cid);
 }
 
-virt::DomainPtr RequireVm(host::Host& host, const std::string& vm_cid) {
-  std::optional<virt::DomainPtr> dom = FindVm(host, vm_cid);
+std::unique_ptr<virt::Domain> RequireVm(host::Host& host, const std::string& vm_cid) {
+  std::unique_ptr<virt::Domain> dom = FindVm(host, vm_cid);
   if (!dom) throw VmNotFound(vm_cid);
-  return std::move(*dom);
+  return dom;
 }
 
 bool DeleteVm(host::Host& host, const std::string& vm_cid) {
   bool existed = false;
-  if (std::optional<virt::DomainPtr> dom = FindVm(host, vm_cid)) {
+  if (std::unique_ptr<virt::Domain> dom = FindVm(host, vm_cid)) {
     existed = true;
     // A destroyed VM needs no unplugging: persistent disks stay as they are, untouched, and are
     // reusable by the next VM.
-    virt::DestroyDomain(dom->get(), vm_cid);
-    virt::UndefineDomain(dom->get(), vm_cid);
+    dom->Destroy();
+    dom->Undefine();
   }
   if (!util::IsVmCid(vm_cid)) return false;
-  virStoragePoolPtr pool = host.Pool();
+  virt::Pool& pool = host.Pool();
   // "<config>-alt": the config drive's second volume. For API v1 stemcells attach/detach_disk
   // rebuild the drive into the other of the two volumes and swap the CD-ROM media
   // (src/disk/attach.cc), so either may hold it.
-  for (const std::string& name : {RootVolumeName(vm_cid), EphemeralVolumeName(vm_cid),
-                                  ConfigVolumeName(vm_cid), ConfigVolumeName(vm_cid) + "-alt"}) {
-    if (virt::DeleteVolume(pool, name)) spdlog::info("deleted volume '{}'", name);
+  for (const std::string& name :
+       {names::RootVolume(vm_cid), names::EphemeralVolume(vm_cid), names::ConfigVolume(vm_cid),
+        names::AlternateConfigVolume(vm_cid)}) {
+    if (pool.DeleteVolume(name)) spdlog::info("deleted volume '{}'", name);
   }
   return existed;
 }
 
 void RebootVm(host::Host& host, const std::string& vm_cid) {
-  virt::DomainPtr dom = RequireVm(host, vm_cid);
-  switch (virt::GetDomainState(dom.get(), vm_cid)) {
+  std::unique_ptr<virt::Domain> dom = RequireVm(host, vm_cid);
+  switch (dom->State()) {
     case virt::DomainState::kShutoff:
     case virt::DomainState::kCrashed:
-      virt::StartDomain(dom.get(), vm_cid);
+      dom->Start();
       spdlog::info("started stopped VM '{}'", vm_cid);
       return;
     case virt::DomainState::kPaused:
-      virt::ResetDomain(dom.get(), vm_cid);
-      virt::ResumeDomain(dom.get(), vm_cid);
+      dom->Reset();
+      dom->Resume();
       spdlog::info("reset and resumed paused VM '{}'", vm_cid);
       return;
     default:
       // The Director reboots VMs whose agent stopped answering: a guest-cooperative reboot cannot
       // be relied on there, so this is a hard reset (the config drive stays attached).
-      virt::ResetDomain(dom.get(), vm_cid);
+      dom->Reset();
       spdlog::info("reset VM '{}'", vm_cid);
   }
 }
 
 void SetVmMetadata(host::Host& host, const std::string& vm_cid, const nlohmann::json& metadata) {
-  virt::DomainPtr dom = RequireVm(host, vm_cid);
+  std::unique_ptr<virt::Domain> dom = RequireVm(host, vm_cid);
   std::string xml = "<metadata>";
   for (auto it = metadata.begin(); it != metadata.end(); ++it) {
     xml += "<entry key=\"" + xml::Escape(it.key()) + "\">" + xml::Escape(AsText(it.value())) +
            "</entry>";
   }
   xml += "</metadata>";
-  virt::SetDomainMetadata(dom.get(), xml, "bosh", kBoshMetadataNamespace, vm_cid);
+  dom->SetMetadata(xml, "bosh", kBoshMetadataNamespace);
 
   std::string title;
   if (metadata.contains("name") && metadata["name"].is_string()) {
@@ -97,7 +97,7 @@ void SetVmMetadata(host::Host& host, const std::string& vm_cid, const nlohmann::
     if (metadata.contains("deployment") && metadata["deployment"].is_string()) {
       title = metadata["deployment"].get<std::string>() + ": " + title;
     }
-    virt::SetDomainTitle(dom.get(), OneLine(title), vm_cid);
+    dom->SetTitle(OneLine(title));
   }
 }
 

@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bosh_libvirt_cpi/agent/config_drive.h"
 #include "bosh_libvirt_cpi/config/config.h"
-#include "bosh_libvirt_cpi/disk/config_drive_reader.h"
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"
@@ -586,7 +586,7 @@ TEST_F(LibvirtDiskTest, StemcellApiV1AttachAndDetachRebuildTheConfigDrive) {
   auto settings_on_drive = [&]() {
     std::string path = cdrom_path(true);
     std::string name = path.substr(path.rfind('/') + 1);
-    return json::parse(disk::ReadConfigDriveIso(Download(name)).user_data);
+    return json::parse(agent::ReadConfigDriveIso(Download(name)).user_data);
   };
   json before = settings_on_drive();
   EXPECT_TRUE(before["disks"]["persistent"].empty());

@@ -140,16 +140,16 @@ class LibvirtStemcellTest : public ::testing::Test {
 
   std::string VolumeXml(const std::string& name) {
     host::Host host = OpenHost();
-    std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+    std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
     if (!vol) return "";
-    return virt::VolumeXml(vol->get(), name);
+    return vol->Xml();
   }
 
   std::string Download(const std::string& name) {
     host::Host host = OpenHost();
-    std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+    std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
     if (!vol) return "";
-    return virt::DownloadVolume(host.raw(), vol->get(), name);
+    return vol->Download(/*max_bytes=*/0);
   }
 
   std::vector<std::string> SortedVolumes() {
@@ -197,7 +197,7 @@ TEST_F(LibvirtStemcellTest, ImportsQcow2ThroughTheExecutable) {
   EXPECT_EQ(described->format, "qcow2");
   EXPECT_EQ(described->capacity, 48 * kMiB);
   EXPECT_EQ(described->path, world().pool_dir() + "/" + cid);
-  EXPECT_TRUE(stemcell::FindStemcell(host, cid).has_value());
+  EXPECT_NE(stemcell::FindStemcell(host, cid), nullptr);
 
   json deleted = RunExecutable(Request("delete_stemcell", {cid}));
   EXPECT_TRUE(deleted["error"].is_null()) << deleted.dump();
@@ -415,7 +415,7 @@ TEST_F(LibvirtStemcellTest, DeleteIsIdempotentAndIgnoresForeignCids) {
   cid = created["result"];
   {
     host::Host host = OpenHost();
-    ASSERT_TRUE(virt::DeleteVolume(host.Pool(), cid));
+    ASSERT_TRUE(host.Pool().DeleteVolume(cid));
     EXPECT_EQ(stemcell::ReadStemcellProperties(host, cid), std::nullopt);
   }
   EXPECT_TRUE(RunInProcess(Request("delete_stemcell", {cid}))["error"].is_null());
@@ -437,7 +437,7 @@ TEST_F(LibvirtStemcellTest, DeleteRefusesWhileVmsUseTheStemcell) {
                         std::to_string(16 * kMiB) +
                         "</capacity><target><format type='qcow2'/></target><backingStore><path>" +
                         base + "</path><format type='qcow2'/></backingStore></volume>";
-      virt::CreateVolume(host.Pool(), xml, vm + "-root");
+      host.Pool().CreateVolume(xml, vm + "-root");
     }
   }
   // vm_a names its disk by path, vm_b by pool and volume.
@@ -484,8 +484,8 @@ TEST_F(LibvirtStemcellTest, DeleteRefusesWhileVmsUseTheStemcell) {
   EXPECT_TRUE(deleted["error"].is_null()) << deleted.dump();
   EXPECT_EQ(VolumeXml(cid), "");
   host::Host host = OpenHost();
-  virt::DeleteVolume(host.Pool(), vm_a + "-root");
-  virt::DeleteVolume(host.Pool(), vm_b + "-root");
+  host.Pool().DeleteVolume(vm_a + "-root");
+  host.Pool().DeleteVolume(vm_b + "-root");
 }
 
 // The bootable test stemcell (stemcell/build.sh), both variants, byte for byte.

@@ -10,13 +10,13 @@ namespace {
 
 TEST(LibvirtConnectionTest, OpensSystemDaemonAndReportsVersions) {
   ASSERT_TRUE(LibvirtAvailable()) << "libvirtd is not running; run scripts/setup.sh";
-  virt::Connection conn = virt::Connection::Open("qemu:///system");
+  virt::RawConnection conn = virt::RawConnection::Open("qemu:///system");
   EXPECT_EQ(conn.LibraryVersion().substr(0, 2), "9.");
   EXPECT_FALSE(conn.DaemonVersion().empty());
 }
 
 TEST(LibvirtConnectionTest, UnknownObjectsAreNotFoundNotErrors) {
-  virt::Connection conn = virt::Connection::Open("qemu:///system");
+  virt::RawConnection conn = virt::RawConnection::Open("qemu:///system");
   EXPECT_FALSE(conn.FindDomain("vm-does-not-exist-0000").has_value());
   EXPECT_FALSE(conn.FindStoragePool("pool-does-not-exist-0000").has_value());
   EXPECT_FALSE(conn.FindNetwork("net-does-not-exist-0000").has_value());
@@ -24,7 +24,7 @@ TEST(LibvirtConnectionTest, UnknownObjectsAreNotFoundNotErrors) {
 
 TEST(LibvirtConnectionTest, BadUriRaisesErrorWithCode) {
   try {
-    virt::Connection::Open("qemu+unix:///system?socket=/nonexistent/sock");
+    virt::RawConnection::Open("qemu+unix:///system?socket=/nonexistent/sock");
     FAIL() << "expected virt::Error";
   } catch (const virt::Error& e) {
     EXPECT_NE(e.code(), 0);
@@ -43,7 +43,7 @@ TEST(LibvirtWorldTest, CreatesAndRemovesItsOwnPoolAndNetwork) {
     EXPECT_TRUE(world.conn().FindNetwork(network).has_value());
     EXPECT_TRUE(world.Volumes().empty());
   }
-  virt::Connection conn = virt::Connection::Open("qemu:///system");
+  virt::RawConnection conn = virt::RawConnection::Open("qemu:///system");
   EXPECT_FALSE(conn.FindStoragePool(pool).has_value());
   EXPECT_FALSE(conn.FindNetwork(network).has_value());
 }

@@ -27,7 +27,7 @@ class ReliabilityDaemonRestartTest : public ::testing::Test {
     try {
       daemon_ = new PrivateLibvirtd();
       world_ = new DaemonWorld(daemon_->uri(), "rst");
-      virt::Connection conn = world_->Connect();
+      virt::RawConnection conn = world_->Connect();
       stemcell_ = AddStemcellWithSidecar(conn, world_->pool());
     } catch (const std::exception& e) {
       setup_error_ = e.what();
@@ -68,7 +68,7 @@ class ReliabilityDaemonRestartTest : public ::testing::Test {
     return pid;
   }
   bool Running(const std::string& vm) {
-    virt::Connection conn = world_->Connect();
+    virt::RawConnection conn = world_->Connect();
     auto dom = conn.FindDomain(vm);
     return dom && virt::DomainActive(dom->get(), vm);
   }

@@ -1,6 +1,6 @@
 // Issue 6, item 5: BOSH retries and keeps CIDs forever, so every delete and detach is done twice,
 // has_* asked about unknown and malformed CIDs, and attach done twice; each answer is what the
-// contract allows (cpi-contract.md §4, §8) and the second call changes nothing.
+// contract allows (docs/CONTRACT.md §9) and the second call changes nothing.
 #include <gtest/gtest.h>
 
 #include "reliability/reliability_support.h"

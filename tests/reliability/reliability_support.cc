@@ -301,19 +301,10 @@ void PrivateLibvirtd::Stop(int sig) {
 
 PrivateLibvirtd::~PrivateLibvirtd() {
   if (libvirtd_ > 0 && Answers()) {
-    virConnectPtr c = virConnectOpen(uri_.c_str());
-    if (c != nullptr) {
-      virDomainPtr* doms = nullptr;
-      int n = virConnectListAllDomains(c, &doms, 0);
-      for (int i = 0; i < n; ++i) {
-        virDomainDestroy(doms[i]);
-        virDomainUndefineFlags(doms[i], VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                                            VIR_DOMAIN_UNDEFINE_NVRAM);
-        virDomainFree(doms[i]);
-      }
-      free(doms);
-      virConnectClose(c);
+    try {
+      virt::RawConnection conn = virt::RawConnection::Open(uri_);
+      RemoveDomains(conn);  // the daemon is ours alone: every domain
+    } catch (const virt::Error&) {
     }
     virResetLastError();
   }
@@ -347,7 +338,7 @@ DaemonWorld::DaemonWorld(const std::string& uri, const std::string& suite)
   chmod(scratch_.c_str(), 0755);
   chmod(console_dir_.c_str(), 0777);
 
-  virt::Connection conn = Connect();
+  virt::RawConnection conn = Connect();
   std::string pool_xml = "<pool type='dir'><name>" + pool_ + "</name><target><path>" + pool_dir_ +
                          "</path></target></pool>";
   virStoragePoolPtr pool = virStoragePoolDefineXML(conn.get(), pool_xml.c_str(), 0);
@@ -367,17 +358,17 @@ DaemonWorld::DaemonWorld(const std::string& uri, const std::string& suite)
   WriteConfig(config_path_, uri_, pool_, network_, lock_dir_, console_dir_);
 }
 
-virt::Connection DaemonWorld::Connect() const { return virt::Connection::Open(uri_); }
+virt::RawConnection DaemonWorld::Connect() const { return virt::RawConnection::Open(uri_); }
 
 std::vector<std::string> DaemonWorld::Volumes() const {
-  virt::Connection conn = Connect();
+  virt::RawConnection conn = Connect();
   std::vector<std::string> out = PoolVolumeNames(conn, pool_);
   std::sort(out.begin(), out.end());
   return out;
 }
 
 std::vector<std::string> DaemonWorld::Domains() const {
-  virt::Connection conn = Connect();
+  virt::RawConnection conn = Connect();
   std::vector<std::string> out;
   for (const virt::DomainPtr& d : virt::ListAllDomains(conn.get())) {
     out.push_back(virt::DomainName(d.get()));
@@ -387,21 +378,10 @@ std::vector<std::string> DaemonWorld::Domains() const {
 
 DaemonWorld::~DaemonWorld() {
   try {
-    virt::Connection conn = Connect();
-    virDomainPtr* doms = nullptr;
-    int n = virConnectListAllDomains(conn.get(), &doms, 0);
-    for (int i = 0; i < n; ++i) {
-      char* xml = virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE);
-      if (xml != nullptr && std::string(xml).find(pool_dir_ + "/") != std::string::npos) {
-        virDomainDestroy(doms[i]);
-        virDomainUndefineFlags(doms[i], VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                                            VIR_DOMAIN_UNDEFINE_NVRAM);
-      }
-      free(xml);
-      virDomainFree(doms[i]);
-    }
-    free(doms);
+    virt::RawConnection conn = Connect();
+    RemoveDomains(conn, [this](const std::string& xml) {
+      return xml.find(pool_dir_ + "/") != std::string::npos;
+    });
     if (std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_)) {
       for (const std::string& v : Volumes()) {
         try {
@@ -426,7 +406,7 @@ DaemonWorld::~DaemonWorld() {
 
 // --- TmpfsPool ---------------------------------------------------------------------------------
 
-TmpfsPool::TmpfsPool(virt::Connection& conn, const std::string& network, size_t size_bytes)
+TmpfsPool::TmpfsPool(virt::RawConnection& conn, const std::string& network, size_t size_bytes)
     : conn_(conn) {
   std::string id = util::RandomHex(6);
   pool_ = "cpirel-full-" + id;
@@ -554,7 +534,7 @@ std::vector<std::string> FilesIn(const std::string& dir) {
   return out;
 }
 
-std::vector<std::string> AllMacs(virt::Connection& conn) {
+std::vector<std::string> AllMacs(virt::RawConnection& conn) {
   std::vector<std::string> macs;
   for (const virt::DomainPtr& d : virt::ListAllDomains(conn.get())) {
     std::string name = virt::DomainName(d.get());
@@ -572,7 +552,7 @@ std::vector<std::string> AllMacs(virt::Connection& conn) {
   return macs;
 }
 
-std::map<std::string, std::string> DiskTargets(virt::Connection& conn, const std::string& domain,
+std::map<std::string, std::string> DiskTargets(virt::RawConnection& conn, const std::string& domain,
                                                bool inactive) {
   std::map<std::string, std::string> out;
   std::optional<virt::DomainPtr> d = conn.FindDomain(domain);
@@ -610,7 +590,7 @@ json ManualNetwork(const std::string& network, const std::string& ip) {
             {"cloud_properties", {{"network", network}}}}}};
 }
 
-std::string AddStemcellWithSidecar(virt::Connection& conn, const std::string& pool_name) {
+std::string AddStemcellWithSidecar(virt::RawConnection& conn, const std::string& pool_name) {
   std::string cid = util::NewStemcellCid();
   std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_name);
   if (!pool) throw std::runtime_error("no pool " + pool_name);

@@ -122,7 +122,7 @@ class DaemonWorld {
   const std::string& scratch() const { return scratch_; }
 
   // A fresh connection (the daemon may have restarted since the last one).
-  virt::Connection Connect() const;
+  virt::RawConnection Connect() const;
   std::vector<std::string> Volumes() const;
   std::vector<std::string> Domains() const;  // names of all domains of the daemon
 
@@ -135,7 +135,7 @@ class DaemonWorld {
 // config for it. The world's network is used for NICs.
 class TmpfsPool {
  public:
-  TmpfsPool(virt::Connection& conn, const std::string& network, size_t size_bytes);
+  TmpfsPool(virt::RawConnection& conn, const std::string& network, size_t size_bytes);
   ~TmpfsPool();
 
   const std::string& pool() const { return pool_; }
@@ -149,7 +149,7 @@ class TmpfsPool {
   size_t FreeBytes() const;
 
  private:
-  virt::Connection& conn_;
+  virt::RawConnection& conn_;
   std::string pool_, dir_, scratch_, config_path_, lock_dir_;
   bool mounted_ = false;
 };
@@ -176,8 +176,8 @@ std::vector<std::string> FilesIn(const std::string& dir);
 
 // MAC addresses of every domain of the connection (lowercase), and of the given domain's
 // disks: target -> serial for the persistent (inactive) or live definition.
-std::vector<std::string> AllMacs(virt::Connection& conn);
-std::map<std::string, std::string> DiskTargets(virt::Connection& conn, const std::string& domain,
+std::vector<std::string> AllMacs(virt::RawConnection& conn);
+std::map<std::string, std::string> DiskTargets(virt::RawConnection& conn, const std::string& domain,
                                                bool inactive);
 
 // Whether `text` contains `needle` (for gtest messages that should not print `text`).
@@ -194,6 +194,6 @@ json ManualNetwork(const std::string& network, const std::string& ip);
 
 // A fake stemcell volume plus its cloud_properties sidecar, as create_stemcell leaves them, in
 // `pool` of `conn`. Returns the CID.
-std::string AddStemcellWithSidecar(virt::Connection& conn, const std::string& pool);
+std::string AddStemcellWithSidecar(virt::RawConnection& conn, const std::string& pool);
 
 }  // namespace cpi::testing::reliability

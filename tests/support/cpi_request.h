@@ -8,7 +8,7 @@
 
 namespace cpi::testing {
 
-// A request exactly as the Director sends it (cpi-contract.md §2.2): director_uuid, a
+// A request exactly as the Director sends it (docs/CONTRACT.md §1.2): director_uuid, a
 // cpi-NNNNNN request_id, vm.stemcell.api_version on the calls that carry it, api_version.
 inline std::string DirectorRequest(const std::string& method, const nlohmann::json& arguments,
                                    int api_version = 2, int stemcell_api_version = 3) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/virt/storage.h"
 
@@ -24,6 +25,27 @@ void Check(bool ok, const std::string& what) {
 
 }  // namespace
 
+std::vector<std::string> RemoveDomains(
+    virt::RawConnection& conn, const std::function<bool(const std::string& config_xml)>& ours) {
+  std::vector<std::string> removed;
+  try {
+    for (const virt::DomainPtr& dom : virt::ListAllDomains(conn.get())) {
+      std::string name = virt::DomainName(dom.get());
+      try {
+        if (ours && !ours(virt::DomainXml(dom.get(), name, /*inactive=*/true))) continue;
+        virt::DestroyDomain(dom.get(), name);
+        virt::UndefineDomain(dom.get(), name);
+        removed.push_back(name);
+      } catch (const virt::Error&) {
+        // gone meanwhile, or the daemon is going away: nothing left to remove then
+      }
+    }
+  } catch (const virt::Error&) {
+  }
+  virResetLastError();
+  return removed;
+}
+
 bool LibvirtAvailable() {
   virt::SilenceDefaultErrorPrinter();
   virConnectPtr c = virConnectOpen("qemu:///system");
@@ -33,7 +55,7 @@ bool LibvirtAvailable() {
 }
 
 LibvirtWorld::LibvirtWorld(const std::string& suite)
-    : id_(util::RandomHex(6)), conn_(virt::Connection::Open("qemu:///system")) {
+    : id_(util::RandomHex(6)), conn_(virt::RawConnection::Open("qemu:///system")) {
   pool_ = "cpitest-" + suite + "-" + id_;
   network_ = "cpitest-" + suite + "-" + id_;
   bridge_ = "cpit" + id_;  // bridge names are at most 15 characters
@@ -81,7 +103,7 @@ std::string LibvirtWorld::ConfigJson() const {
   return config.dump(2);
 }
 
-std::vector<std::string> PoolVolumeNames(virt::Connection& conn, const std::string& pool_name) {
+std::vector<std::string> PoolVolumeNames(virt::RawConnection& conn, const std::string& pool_name) {
   std::vector<std::string> out;
   std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_name);
   if (!pool) return out;
@@ -124,17 +146,10 @@ void LibvirtWorld::RemoveDomain(const std::string& name) {
 LibvirtWorld::~LibvirtWorld() {
   // Domains: only those whose volumes live in our pool (the CPI names them vm-<uuid>; we find
   // them by their disks' paths).
-  virDomainPtr* doms = nullptr;
-  int n = virConnectListAllDomains(conn_.get(), &doms, 0);
-  for (int i = 0; i < n; ++i) {
-    char* xml = virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE);
-    bool ours = xml != nullptr && (std::string(xml).find(pool_dir_ + "/") != std::string::npos ||
-                                   std::string(xml).find("'" + pool_ + "'") != std::string::npos);
-    free(xml);
-    if (ours) RemoveDomain(virDomainGetName(doms[i]));
-    virDomainFree(doms[i]);
-  }
-  free(doms);
+  RemoveDomains(conn_, [this](const std::string& xml) {
+    return xml.find(pool_dir_ + "/") != std::string::npos ||
+           xml.find("'" + pool_ + "'") != std::string::npos;
+  });
   if (std::optional<virt::StoragePoolPtr> pool = conn_.FindStoragePool(pool_)) {
     for (const std::string& vol : Volumes()) {
       try {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -9,7 +10,13 @@ namespace cpi::testing {
 
 // Names of the volumes in `pool` on `conn` right now (after a refresh), in libvirt's order;
 // empty when the pool does not exist. Leaves no libvirt error set.
-std::vector<std::string> PoolVolumeNames(virt::Connection& conn, const std::string& pool);
+std::vector<std::string> PoolVolumeNames(virt::RawConnection& conn, const std::string& pool);
+
+// Destroys and undefines every domain on `conn` whose persistent definition `ours` accepts (every
+// domain when `ours` is empty); returns their names. Domains that vanish meanwhile are skipped,
+// failures ignored (it runs in destructors); leaves no libvirt error set.
+std::vector<std::string> RemoveDomains(
+    virt::RawConnection& conn, const std::function<bool(const std::string& config_xml)>& ours = {});
 
 // The private world of one integration suite on the machine's real libvirtd (qemu:///system):
 // a `dir` storage pool in its own folder and an isolated network (no forwarding, no DHCP) with
@@ -31,7 +38,7 @@ class LibvirtWorld {
   const std::string& config_path() const { return config_path_; }
   const std::string& lock_dir() const { return lock_dir_; }
   const std::string& console_dir() const { return console_dir_; }
-  virt::Connection& conn() { return conn_; }
+  virt::RawConnection& conn() { return conn_; }
 
   // The config file's JSON (to modify and write elsewhere).
   std::string ConfigJson() const;
@@ -49,7 +56,7 @@ class LibvirtWorld {
   std::string id_;
   std::string pool_, pool_dir_, network_, bridge_, subnet_prefix_;
   std::string config_path_, lock_dir_, console_dir_, scratch_;
-  virt::Connection conn_;
+  virt::RawConnection conn_;
 };
 
 // True when qemu:///system answers; integration suites fail (not skip) without it, because

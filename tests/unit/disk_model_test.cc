@@ -96,11 +96,10 @@ TEST(DiskSizeTest, ConvertsMibAndRefusesOutOfRange) {
 }
 
 TEST(DiskHintTest, IsAByIdPathWithStringValuesOnly) {
-  json hint = Hint("disk-0123456789abcde");
+  json hint = AttachHint("disk-0123456789abcde");
   EXPECT_EQ(hint, json({{"path", "/dev/disk/by-id/virtio-disk-0123456789abcde"}}));
   for (auto& [key, value] : hint.items()) EXPECT_TRUE(value.is_string()) << key;
   EXPECT_EQ(UserAlias("disk-0123456789abcde"), "ua-disk-0123456789abcde");
-  EXPECT_EQ(MetadataVolumeName("disk-0123456789abcde"), "disk-0123456789abcde-meta");
 }
 
 TEST(DiskTargetTest, NamesFollowLibvirtOrder) {
@@ -193,11 +192,12 @@ TEST(DomainDisksTest, ListsOnlyPersistentDisksOrderedByTarget) {
 
 TEST(DiskSettingsTest, AddsAndRemovesPersistentDiskHints) {
   json settings = {{"agent_id", "a"}, {"disks", {{"system", "/dev/vda"}, {"persistent", {}}}}};
-  EXPECT_TRUE(
-      SetPersistentDiskInSettings(settings, "disk-0123456789abcde", Hint("disk-0123456789abcde")));
-  EXPECT_EQ(settings["disks"]["persistent"]["disk-0123456789abcde"], Hint("disk-0123456789abcde"));
-  EXPECT_FALSE(
-      SetPersistentDiskInSettings(settings, "disk-0123456789abcde", Hint("disk-0123456789abcde")));
+  EXPECT_TRUE(SetPersistentDiskInSettings(settings, "disk-0123456789abcde",
+                                          AttachHint("disk-0123456789abcde")));
+  EXPECT_EQ(settings["disks"]["persistent"]["disk-0123456789abcde"],
+            AttachHint("disk-0123456789abcde"));
+  EXPECT_FALSE(SetPersistentDiskInSettings(settings, "disk-0123456789abcde",
+                                           AttachHint("disk-0123456789abcde")));
   EXPECT_TRUE(SetPersistentDiskInSettings(settings, "disk-0123456789abcde", std::nullopt));
   EXPECT_TRUE(settings["disks"]["persistent"].is_object());
   EXPECT_TRUE(settings["disks"]["persistent"].empty());
@@ -205,10 +205,10 @@ TEST(DiskSettingsTest, AddsAndRemovesPersistentDiskHints) {
   EXPECT_EQ(settings["disks"]["system"], "/dev/vda");
 
   json bare = {{"agent_id", "a"}, {"disks", {{"persistent", nullptr}}}};
-  EXPECT_TRUE(SetPersistentDiskInSettings(bare, "disk-0123456789abcde", Hint("x")));
+  EXPECT_TRUE(SetPersistentDiskInSettings(bare, "disk-0123456789abcde", AttachHint("x")));
   EXPECT_TRUE(bare["disks"]["persistent"].is_object());
   json broken = {{"disks", {{"persistent", "nope"}}}};
-  EXPECT_THROW(SetPersistentDiskInSettings(broken, "disk-0123456789abcde", Hint("x")), Error);
+  EXPECT_THROW(SetPersistentDiskInSettings(broken, "disk-0123456789abcde", AttachHint("x")), Error);
 }
 
 TEST(DiskTimeTest, NowIsRfc3339Utc) {

@@ -17,12 +17,15 @@
 #include <gtest/gtest.h>
 
 #include "bosh_libvirt_cpi/errors.h"
-#include "bosh_libvirt_cpi/stemcell/crc32.h"
+#include "bosh_libvirt_cpi/media/crc32.h"
 
 namespace cpi::stemcell {
 namespace {
 
 namespace fs = std::filesystem;
+using media::AllZero;
+using media::Crc32;
+using media::Crc32Zeros;
 using nlohmann::json;
 
 class TempDir {

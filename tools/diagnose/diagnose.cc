@@ -11,9 +11,8 @@
 #include "bosh_libvirt_cpi/config/config.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/virt/domain.h"
-#include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 #include "diagnose/guest_disk.h"
@@ -124,11 +123,11 @@ struct VolumeFile {
 
 std::optional<VolumeFile> FindVolumeFile(host::Host& host, const std::string& name) {
   try {
-    std::optional<virt::StorageVolPtr> vol = host.FindVolume(name);
+    std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
     if (!vol) return std::nullopt;
-    xml::Document doc = xml::Document::Parse(virt::VolumeXml(vol->get(), name), name);
+    xml::Document doc = xml::Document::Parse(vol->Xml(), name);
     std::string format = doc.String("/volume/target/format/@type");
-    return VolumeFile{name, virt::VolumePath(vol->get(), name), format.empty() ? "raw" : format};
+    return VolumeFile{name, vol->Path(), format.empty() ? "raw" : format};
   } catch (...) {
     host::RethrowWithStep("Finding volume " + Quote(name) + " in storage pool " +
                           Quote(host.pool_name()));
@@ -197,7 +196,7 @@ void Run(const Options& options, std::ostream& out) {
   host::Host host = host::Host::Open(config);
 
   const std::string& cid = options.vm_cid;
-  std::optional<virt::DomainPtr> dom;
+  std::unique_ptr<virt::Domain> dom;
   try {
     dom = vm::FindVm(host, cid);
   } catch (...) {
@@ -211,9 +210,8 @@ void Run(const Options& options, std::ostream& out) {
 
   std::string state, console_log, title;
   try {
-    state = StateName(virt::GetDomainState(dom->get(), cid));
-    xml::Document domain =
-        xml::Document::Parse(virt::DomainXml(dom->get(), cid, /*inactive=*/false), cid);
+    state = StateName(dom->State());
+    xml::Document domain = xml::Document::Parse(dom->Xml(/*inactive=*/false), cid);
     console_log = domain.String("/domain/devices/serial/log/@file");
     title = domain.String("/domain/title");
   } catch (...) {
@@ -231,13 +229,12 @@ void Run(const Options& options, std::ostream& out) {
   ReportConsole(console_log, local, options.max_bytes, out);
 
   out << "\n== disks ==\n";
-  std::optional<VolumeFile> root = FindVolumeFile(host, vm::RootVolumeName(cid));
+  std::optional<VolumeFile> root = FindVolumeFile(host, names::RootVolume(cid));
   if (!root) {
     throw CloudError("Finding the root disk of VM " + Quote(cid) + ": no volume " +
-                     Quote(vm::RootVolumeName(cid)) + " in storage pool " +
-                     Quote(host.pool_name()));
+                     Quote(names::RootVolume(cid)) + " in storage pool " + Quote(host.pool_name()));
   }
-  std::optional<VolumeFile> ephemeral = FindVolumeFile(host, vm::EphemeralVolumeName(cid));
+  std::optional<VolumeFile> ephemeral = FindVolumeFile(host, names::EphemeralVolume(cid));
   std::vector<Drive> drives = {{root->path, root->format, root->name}};
   out << "root:      " << root->name << " " << root->path << " (" << root->format << ")\n";
   if (ephemeral) {

@@ -6,9 +6,9 @@
 #include <string>
 
 // `bosh-libvirt-cpi-diagnose`: what an operator needs when `bosh create-env` says "Timed out
-// pinging agent" (design.md §10). Reports a VM's domain state and serial console, then reads the
-// BOSH agent's log, its rendered settings (secrets redacted), its configuration and syslog out of
-// the VM's disks, read-only, through libguestfs.
+// pinging agent" (docs/ARCHITECTURE.md §2). Reports a VM's domain state and serial console, then
+// reads the BOSH agent's log, its rendered settings (secrets redacted), its configuration and
+// syslog out of the VM's disks, read-only, through libguestfs.
 namespace cpi::diagnose {
 
 inline constexpr uint64_t kDefaultMaxBytes = 64 * 1024;

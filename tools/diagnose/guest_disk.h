@@ -8,15 +8,14 @@
 
 #include <guestfs.h>
 
+#include "bosh_libvirt_cpi/util/handle.h"
+
 // Read-only access to a VM's disk images through libguestfs. Each GuestDisks boots one libguestfs
 // appliance (a small qemu VM; ~15-25 s under TCG on our machines, environment.md §6), so a caller
 // attaches every disk it needs up front and launches once.
 namespace cpi::diagnose {
 
-struct GuestfsDeleter {
-  void operator()(guestfs_h* g) const { guestfs_close(g); }
-};
-using GuestfsPtr = std::unique_ptr<guestfs_h, GuestfsDeleter>;
+using GuestfsPtr = util::Handle<guestfs_h, guestfs_close>;
 
 // One disk image on this machine.
 struct Drive {

@@ -1,6 +1,6 @@
-// bosh-libvirt-cpi-diagnose: an operator's look inside a VM that does not answer (design.md §10).
-// The report goes to stdout; errors are one line on stderr. Exit 0 when the inspection ran, 1 when
-// it could not, 2 on bad usage.
+// bosh-libvirt-cpi-diagnose: an operator's look inside a VM that does not answer
+// (docs/ARCHITECTURE.md §2). The report goes to stdout; errors are one line on stderr. Exit 0 when
+// the inspection ran, 1 when it could not, 2 on bad usage.
 #include <cstdlib>
 #include <exception>
 #include <iostream>

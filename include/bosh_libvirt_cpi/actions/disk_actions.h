@@ -4,9 +4,10 @@
 
 #include "bosh_libvirt_cpi/rpc/call.h"
 
-// Persistent-disk and snapshot methods (cpi-contract.md §4), in the hypervisor module. Arguments
-// were validated against the method table before these run; each reads them all first, then
-// acts (disk::*), and wraps failures with the step, e.g. "Attaching disk 'disk-…' to VM 'vm-…'".
+// Persistent-disk and snapshot methods (docs/CONTRACT.md §4.12-§4.22), in the hypervisor module.
+// Arguments were validated against the method table before these run; each reads them all first,
+// then acts (disk::*), and wraps failures with the step, e.g. "Attaching disk 'disk-…' to VM
+// 'vm-…'".
 namespace cpi::actions {
 
 // create_disk(size_mib, cloud_properties, vm_cid|null) → "disk-<15 hex>".

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,14 @@
 // Actions that need libvirt; they live in the hypervisor module. One file per method under
 // src/actions/, named as the wire method.
 namespace cpi::actions {
+
+struct HypervisorAction {
+  std::string_view name;  // the wire name
+  rpc::Handler handler;
+};
+
+// Every method the module implements.
+std::span<const HypervisorAction> HypervisorActions();
 
 // The handler for a hypervisor method, or nullptr when this build does not implement it.
 rpc::Handler FindHypervisorAction(std::string_view method);

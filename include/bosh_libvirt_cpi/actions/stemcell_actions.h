@@ -4,7 +4,7 @@
 
 #include "bosh_libvirt_cpi/rpc/call.h"
 
-// Stemcell methods (cpi-contract.md §4), in the hypervisor module.
+// Stemcell methods (docs/CONTRACT.md §4.2, §4.3), in the hypervisor module.
 namespace cpi::actions {
 
 // create_stemcell(image_path, cloud_properties[, env]) → "sc-<uuid>".

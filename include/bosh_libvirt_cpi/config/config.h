@@ -29,7 +29,7 @@ struct Agent {
   nlohmann::json blobstore = nullptr;  // optional settings `blobstore`
 };
 
-// The CPI's configuration (design.md §8), after the cpi-config context overlay.
+// The CPI's configuration (README.md, "Configuration"), after the cpi-config context overlay.
 struct Config {
   Libvirt libvirt;
   Agent agent;

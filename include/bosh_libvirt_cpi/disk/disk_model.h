@@ -15,8 +15,8 @@ inline constexpr uint64_t kMiB = 1024 * 1024;
 // Larger requests are refused as bad input (64 TiB; qcow2's own limit is far above).
 inline constexpr int64_t kMaxDiskMib = 64ll * 1024 * 1024;
 
-// The disk_type cloud_properties this CPI understands (design.md §8). Other keys (the Director
-// adds `name` for dynamic disks, manifests carry IaaS-specific keys) are ignored.
+// The disk_type cloud_properties this CPI understands (docs/CONTRACT.md §8). Other keys (the
+// Director adds `name` for dynamic disks, manifests carry IaaS-specific keys) are ignored.
 struct DiskProperties {
   std::string format = "qcow2";  // "qcow2" | "raw"
 };
@@ -30,13 +30,10 @@ uint64_t DiskSizeBytes(int64_t size_mib);
 
 // The attach_disk hint (API v2) and the API v1 settings entry: {"path":
 // "/dev/disk/by-id/virtio-<cid>"}; the CID is the virtio serial, so udev names the disk after it.
-nlohmann::json Hint(const std::string& disk_cid);
+nlohmann::json AttachHint(const std::string& disk_cid);
 
 // The libvirt user alias of a persistent disk's device: "ua-<cid>".
 std::string UserAlias(const std::string& disk_cid);
-
-// Sidecar volumes: "<disk-cid>-meta" (set_disk_metadata) and "<snap-cid>-meta" (snapshot_disk).
-std::string MetadataVolumeName(const std::string& cid);
 
 // One <disk> device of a domain definition, as libvirt reports it.
 struct DiskDeviceEntry {

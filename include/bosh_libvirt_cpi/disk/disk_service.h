@@ -10,9 +10,10 @@
 
 #include "bosh_libvirt_cpi/disk/disk_model.h"
 #include "bosh_libvirt_cpi/host/host.h"
-#include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
-// Persistent disks and their snapshots as volumes of the host's storage pool (design.md §3, §6):
+// Persistent disks and their snapshots as volumes of the host's storage pool (docs/ARCHITECTURE.md
+// §4, docs/CONTRACT.md §4.12-§4.22):
 //   disk-<15 hex>       the disk (qcow2 or raw); the CID is also the virtio <serial> and the
 //                       device's user alias is ua-<cid>, so the guest finds it at
 //                       /dev/disk/by-id/virtio-<cid>
@@ -33,7 +34,7 @@ struct Disk {
   std::string path;    // on the hypervisor
   std::string format;  // qcow2 | raw
   uint64_t capacity = 0;
-  virt::StorageVolPtr vol;
+  std::unique_ptr<virt::Volume> vol;
 };
 
 // nullopt when `cid` is not a disk CID (disk-<15 hex>) or no such volume exists.
@@ -124,9 +125,6 @@ void UpdateDisk(host::Host& host, const std::string& cid, int64_t new_size_mib,
 // pool beside the disk, so it survives detach, delete_vm and re-attach. Missing disk:
 // DiskNotFound.
 void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::json& metadata);
-
-// The last metadata stored for the disk, or nullopt when none was (or no such disk).
-std::optional<nlohmann::json> ReadDiskMetadata(host::Host& host, const std::string& cid);
 
 struct SnapshotOptions {
   // Bound for a backup job of a disk attached to a running VM (aborted and failed after it).

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "bosh_libvirt_cpi/stemcell/image.h"
+#include "bosh_libvirt_cpi/media/disk_image.h"
 
 // The archive module (libbosh-libvirt-cpi-archive.so): reading a stemcell tarball's root.img with
 // libarchive (gzip, tar), its CRC-32 and qcow2 header checks. Only create_stemcell loads it, so
@@ -20,8 +20,8 @@ struct ArchiveModule {
   // A stemcell's root.img as a byte stream: open returns a handle (never null; throws
   // cpi::Error) and fills `info`; read returns 0 at the end (after verifying the gzip checksum);
   // close frees the handle.
-  void* (*open_root_image)(const std::string& path, std::optional<stemcell::ImageFormat> claimed,
-                           stemcell::ImageInfo* info);
+  void* (*open_root_image)(const std::string& path, std::optional<ImageFormat> claimed,
+                           ImageInfo* info);
   size_t (*read_root_image)(void* handle, char* buf, size_t size);
   void (*close_root_image)(void* handle);
 };

@@ -28,9 +28,6 @@ struct HypervisorModule {
 // cpi::Error (CpiError) when the module cannot be loaded.
 const HypervisorModule& Hypervisor();
 
-// True once Hypervisor() has loaded or found the module (tests use it to prove `info` does not).
-bool HypervisorLoaded();
-
 }  // namespace cpi::module
 
 // Defined by the module.

@@ -20,7 +20,8 @@ struct Method {
   bool needs_config;
 };
 
-// The CPI contract's methods (cpi-contract.md §4), in one table.
+// The CPI contract's methods (docs/CONTRACT.md §4), in one table. The hypervisor module's table
+// of handlers (actions/hypervisor_actions.h) must list the same kHypervisor names.
 std::span<const Method> Methods();
 
 // nullptr for an unknown name.

@@ -13,7 +13,7 @@ namespace cpi::rpc {
 // certificates, still far below this).
 inline constexpr size_t kMaxRequestBytes = 16 * 1024 * 1024;
 
-// One parsed CPI request (cpi-contract.md §2.2). The simdjson views point into the parser that
+// One parsed CPI request (docs/CONTRACT.md §1.2). The simdjson views point into the parser that
 // produced them and stay valid as long as that RequestParser lives.
 struct Request {
   std::string method;

@@ -8,10 +8,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bosh_libvirt_cpi/media/disk_image.h"
+
 namespace cpi::stemcell {
 
-// The disk image formats a stemcell's root.img may have (cpi-contract.md §6).
-enum class ImageFormat { kQcow2, kRaw };
+// The image knowledge the archive module needs (formats, qcow2 header, ImageInfo) is the media
+// layer's (media/disk_image.h); stemcell uses it under the same names.
+using media::HasQcow2Magic;
+using media::ImageFormat;
+using media::ImageInfo;
+using media::kQcow2HeaderBytes;
+using media::ParseQcow2Header;
+using media::Qcow2Header;
 
 // "qcow2" / "raw": the names libvirt and stemcell.MF's disk_format use.
 std::string_view FormatName(ImageFormat format);
@@ -23,31 +31,6 @@ std::optional<ImageFormat> ClaimedFormat(const nlohmann::json& cloud_properties)
 // Throws cpi::Error (NotSupported) for a light stemcell (cloud_properties.image_id): this CPI
 // does not advertise a light format, so it never gets one from a Director that checks formats.
 void RefuseLightStemcell(const nlohmann::json& cloud_properties);
-
-// The fields of a qcow2 header that import needs.
-struct Qcow2Header {
-  uint32_t version = 0;       // 2 (compat=0.10) or 3 (compat=1.1)
-  uint64_t virtual_size = 0;  // bytes the guest sees
-};
-
-// Bytes of a file's start that HasQcow2Magic/ParseQcow2Header need at most.
-inline constexpr size_t kQcow2HeaderBytes = 104;
-
-// Whether `head` starts with the qcow2 magic "QFI\xfb".
-bool HasQcow2Magic(std::string_view head);
-
-// Parses the qcow2 header at the start of `head`. Throws cpi::Error (CloudError) when `head` is
-// too short, the version is unknown, the virtual size is 0, or the image points at other files
-// (a backing file or an external data file): a stemcell must be self-contained, and a backing
-// file name in an uploaded image would let a guest read an arbitrary file of the hypervisor.
-Qcow2Header ParseQcow2Header(std::string_view head);
-
-// What root.img is, learnt from the archive entry and its first bytes.
-struct ImageInfo {
-  ImageFormat format = ImageFormat::kRaw;
-  uint64_t file_size = 0;     // bytes of root.img (what is uploaded)
-  uint64_t virtual_size = 0;  // bytes the guest sees (qcow2 header, or file_size for raw)
-};
 
 // root.img of a stemcell's `image` file (a gzip-compressed or plain tar), read as a stream:
 // nothing is extracted to disk and memory stays constant whatever the image size. The gzip

@@ -10,15 +10,13 @@
 
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/stemcell/image.h"
-#include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
-// Stemcells as volumes of the host's storage pool (design.md §3, §4):
+// Stemcells as volumes of the host's storage pool (docs/ARCHITECTURE.md §4, docs/CONTRACT.md §4.2,
+// §4.3):
 //   sc-<uuid>        the base image, in root.img's own format (qcow2 or raw)
 //   sc-<uuid>-props  a small raw volume holding the stemcell's cloud_properties as JSON
 namespace cpi::stemcell {
-
-// Name of the sidecar volume holding a stemcell's cloud_properties.
-std::string PropertiesVolumeName(std::string_view cid);
 
 // Uploads `image` (opened with RootImage::Open) into a new stemcell volume and stores
 // `cloud_properties` beside it; returns the new CID "sc-<uuid>". Streams straight from the
@@ -29,9 +27,9 @@ std::string PropertiesVolumeName(std::string_view cid);
 std::string ImportStemcell(host::Host& host, RootImage& image,
                            const nlohmann::json& cloud_properties);
 
-// The stemcell's base volume; nullopt when `cid` is not a stemcell CID of ours or no such
+// The stemcell's base volume; nullptr when `cid` is not a stemcell CID of ours or no such
 // volume exists. Other failures throw.
-std::optional<virt::StorageVolPtr> FindStemcell(host::Host& host, const std::string& cid);
+std::unique_ptr<virt::Volume> FindStemcell(host::Host& host, const std::string& cid);
 
 // What a VM needs to put its root overlay on a stemcell (<backingStore>).
 struct StemcellImage {

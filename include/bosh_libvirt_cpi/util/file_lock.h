@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "bosh_libvirt_cpi/util/handle.h"
+
 namespace cpi::util {
 
 // An exclusive flock(2) on <dir>/<name>.lock, held until destruction: serialises
@@ -20,7 +22,7 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string path_;
 };
 

@@ -11,8 +11,8 @@ std::string NewUuid();
 // `n` random lowercase hex characters.
 std::string RandomHex(size_t n);
 
-// CIDs (design.md §3). Checks are strict so that a CID from a request can be used as a libvirt
-// object name without further escaping.
+// CIDs (docs/ARCHITECTURE.md §4). Checks are strict so that a CID from a request can be used as a
+// libvirt object name without further escaping.
 std::string NewStemcellCid();  // sc-<uuid>
 std::string NewVmCid();        // vm-<uuid>
 std::string NewDiskCid();      // disk-<15 hex>, exactly 20 characters

@@ -8,8 +8,7 @@ namespace cpi::util {
 
 // Runs registered undo steps in reverse order when it goes out of scope, unless Cancel() was
 // called: the rollback of a multi-step operation. Undo steps must not throw; exceptions from
-// them are swallowed (and reported through `on_error`, if set) so that the original failure
-// reaches the caller.
+// them are logged as warnings and swallowed, so that the original failure reaches the caller.
 class ScopedCleanup {
  public:
   ScopedCleanup() = default;

@@ -8,11 +8,13 @@
 
 namespace cpi::virt {
 
-// An open connection to one libvirt daemon.
-class Connection {
+// An open connection to one libvirt daemon, with its raw handle: the layer under virt::Connect
+// (objects.h), which the services use. Only src/virt/ and the tests that build and inspect their
+// own libvirt worlds use this one.
+class RawConnection {
  public:
   // Opens `uri` (qemu:///system, qemu+ssh://..., test:///default). Throws virt::Error.
-  static Connection Open(const std::string& uri);
+  static RawConnection Open(const std::string& uri);
 
   virConnectPtr get() const { return conn_.get(); }
   const std::string& uri() const { return uri_; }
@@ -33,7 +35,7 @@ class Connection {
   std::string CapabilitiesXml() const;
 
  private:
-  Connection(ConnectPtr conn, std::string uri) : conn_(std::move(conn)), uri_(std::move(uri)) {}
+  RawConnection(ConnectPtr conn, std::string uri) : conn_(std::move(conn)), uri_(std::move(uri)) {}
 
   ConnectPtr conn_;
   std::string uri_;

@@ -4,28 +4,17 @@
 #include <string>
 
 #include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
 // libvirt calls for persistent disks and snapshots beyond the plain domain/storage wrappers:
 // device changes with an explicit scope, full volume clones, and push-mode backup jobs.
 namespace cpi::virt {
-
-// Which definition of a domain a device change applies to (VIR_DOMAIN_AFFECT_*).
-enum class Scope {
-  kConfig,         // the persistent definition only (a stopped domain)
-  kLive,           // the running domain only
-  kLiveAndConfig,  // both at once (a running domain)
-};
 
 // Hot-plugs (or adds to the definition) one device. Throws virt::Error naming `what`.
 void AttachDeviceIn(virDomainPtr dom, const std::string& xml, Scope scope, const std::string& what);
 
 // Changes one device in place (e.g. a CD-ROM's media). Throws virt::Error naming `what`.
 void UpdateDeviceIn(virDomainPtr dom, const std::string& xml, Scope scope, const std::string& what);
-
-enum class DetachRequest {
-  kSent,      // libvirt accepted the request (for kLive: the guest still has to release it)
-  kNotFound,  // no device with that alias in that definition
-};
 
 // Asks libvirt to remove the device with user alias `alias` (virDomainDetachDeviceAlias). For
 // kConfig the removal is done when this returns; for kLive it is asynchronous: the guest must
@@ -47,23 +36,8 @@ StorageVolPtr CloneVolume(virStoragePoolPtr pool, const std::string& xml, virSto
 // target files that already exist (VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL). Throws virt::Error.
 void BeginPushBackup(virDomainPtr dom, const std::string& backup_xml, const std::string& name);
 
-struct JobProgress {
-  bool active = false;     // a job runs on the domain
-  std::string operation;   // "backup", ... (empty when unknown)
-  uint64_t processed = 0;  // bytes
-  uint64_t total = 0;      // bytes
-};
-
 // The domain's current job (virDomainGetJobStats). Throws virt::Error.
 JobProgress GetJobProgress(virDomainPtr dom, const std::string& name);
-
-struct CompletedJob {
-  bool known = false;      // libvirt still had statistics of a finished job
-  bool succeeded = false;  // VIR_DOMAIN_JOB_COMPLETED (otherwise failed or cancelled)
-  std::string operation;   // "backup", ...
-  std::string error;       // libvirt's message for a failed job, when it gave one
-  uint64_t processed = 0;  // bytes
-};
 
 // Statistics of the domain's last finished job (VIR_DOMAIN_JOB_STATS_COMPLETED); libvirt forgets
 // them once read. Throws virt::Error.

@@ -5,10 +5,9 @@
 #include <vector>
 
 #include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
 namespace cpi::virt {
-
-enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };
 
 // Domain operations. Every function throws virt::Error naming the step and the domain.
 DomainPtr DefineDomain(virConnectPtr conn, const std::string& xml, const std::string& name);
@@ -37,16 +36,9 @@ void SetDomainTitle(virDomainPtr dom, const std::string& title, const std::strin
 
 // Every defined domain (running or not).
 std::vector<DomainPtr> ListAllDomains(virConnectPtr conn);
+// Every domain of the connection, defined or running, with its XML. Domains that disappear
+// while the list is read are left out.
+std::vector<DomainDescription> ListDomainDescriptions(virConnectPtr conn);
 std::optional<DomainPtr> FindDomainByUuid(virConnectPtr conn, const std::string& uuid);
-
-// Device hot-plug. flags: VIR_DOMAIN_AFFECT_* combination.
-void AttachDevice(virDomainPtr dom, const std::string& xml, unsigned int flags,
-                  const std::string& what);
-void DetachDevice(virDomainPtr dom, const std::string& xml, unsigned int flags,
-                  const std::string& what);
-void DetachDeviceAlias(virDomainPtr dom, const std::string& alias, unsigned int flags,
-                       const std::string& what);
-void UpdateDevice(virDomainPtr dom, const std::string& xml, unsigned int flags,
-                  const std::string& what);
 
 }  // namespace cpi::virt

@@ -27,6 +27,11 @@ class Error : public std::runtime_error {
   int domain_;
 };
 
+// Whether the calling thread's last libvirt error has code `code` (a virErrorNumber, such as
+// VIR_ERR_NO_DOMAIN); if so the error is cleared, since the caller takes it as an answer ("not
+// found", "not running") rather than a failure.
+bool TakeLastErrorIf(int code);
+
 // Installs a no-op libvirt error handler so libvirt never prints to stderr by itself; errors
 // travel as exceptions instead. Idempotent.
 void SilenceDefaultErrorPrinter();

@@ -4,29 +4,19 @@
 
 #include <libvirt/libvirt.h>
 
+#include "bosh_libvirt_cpi/util/handle.h"
+
 namespace cpi::virt {
 
-// One owning pointer per libvirt handle type; the deleter is the matching free function, so no
-// path (success, exception, early return) leaks a reference.
-template <auto FreeFn>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p != nullptr) FreeFn(p);
-  }
-};
-
-using ConnectPtr = std::unique_ptr<virConnect, Deleter<virConnectClose>>;
-using DomainPtr = std::unique_ptr<virDomain, Deleter<virDomainFree>>;
-using StoragePoolPtr = std::unique_ptr<virStoragePool, Deleter<virStoragePoolFree>>;
-using StorageVolPtr = std::unique_ptr<virStorageVol, Deleter<virStorageVolFree>>;
-using StreamPtr = std::unique_ptr<virStream, Deleter<virStreamFree>>;
-using NetworkPtr = std::unique_ptr<virNetwork, Deleter<virNetworkFree>>;
+// One owning pointer per libvirt handle type, freed with the matching function.
+using ConnectPtr = util::Handle<virConnect, virConnectClose>;
+using DomainPtr = util::Handle<virDomain, virDomainFree>;
+using StoragePoolPtr = util::Handle<virStoragePool, virStoragePoolFree>;
+using StorageVolPtr = util::Handle<virStorageVol, virStorageVolFree>;
+using StreamPtr = util::Handle<virStream, virStreamFree>;
+using NetworkPtr = util::Handle<virNetwork, virNetworkFree>;
 
 // Strings libvirt allocates for us (XML descriptions, metadata) are freed with free().
-struct FreeDeleter {
-  void operator()(char* p) const { free(p); }
-};
-using CString = std::unique_ptr<char, FreeDeleter>;
+using CString = util::Malloced<char>;
 
 }  // namespace cpi::virt

@@ -5,15 +5,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bosh_libvirt_cpi/virt/handles.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
 
 namespace cpi::virt {
-
-struct VolumeInfo {
-  uint64_t capacity = 0;    // bytes the guest sees
-  uint64_t allocation = 0;  // bytes used on the host
-};
 
 // Storage-volume operations. Every function throws virt::Error naming the step.
 StorageVolPtr CreateVolume(virStoragePoolPtr pool, const std::string& xml, const std::string& name);
@@ -24,11 +21,10 @@ std::string VolumePath(virStorageVolPtr vol, const std::string& name);
 std::string VolumeXml(virStorageVolPtr vol, const std::string& name);
 void ResizeVolume(virStorageVolPtr vol, uint64_t capacity_bytes, const std::string& name);
 void RefreshPool(virStoragePoolPtr pool, const std::string& name);
-std::string PoolXml(virStoragePoolPtr pool, const std::string& name);
-
-// Produces the next chunk of an upload into `buf` (at most `size` bytes); returns the number of
-// bytes written, 0 at the end. May throw; the upload is then aborted.
-using ChunkSource = std::function<size_t(char* buf, size_t size)>;
+// Every volume of `pool` with its XML description; volumes deleted while the list is read are
+// left out.
+std::vector<VolumeDescription> ListVolumeDescriptions(virStoragePoolPtr pool,
+                                                      const std::string& pool_name);
 
 // Replaces the volume's content with the bytes `source` produces, through a libvirt stream
 // (works for remote daemons). With `sparse`, runs of zero bytes are sent as holes.

@@ -7,7 +7,7 @@
 
 namespace cpi::vm {
 
-// The VM cloud_properties (vm_type) this CPI understands (design.md §8).
+// The VM cloud_properties (vm_type) this CPI understands (docs/CONTRACT.md §8).
 struct VmProperties {
   int64_t cpu = 1;
   int64_t memory_mib = 1024;

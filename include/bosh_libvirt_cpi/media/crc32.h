@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace cpi::stemcell {
+namespace cpi::media {
 
 // The CRC-32 of gzip and zlib (polynomial 0xedb88320, reflected), continued from `crc` over
 // `size` bytes: Crc32(Crc32(0, a), b) == Crc32(0, a + b). Slicing-by-8, a few GB/s.
@@ -16,4 +16,4 @@ uint32_t Crc32Zeros(uint32_t crc, uint64_t size);
 // Whether all `size` bytes are zero (fast: 8 bytes at a time, early exit).
 bool AllZero(const void* data, size_t size);
 
-}  // namespace cpi::stemcell
+}  // namespace cpi::media

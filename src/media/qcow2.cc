@@ -3,9 +3,9 @@
 #include <string>
 
 #include "bosh_libvirt_cpi/errors.h"
-#include "bosh_libvirt_cpi/stemcell/image.h"
+#include "bosh_libvirt_cpi/media/disk_image.h"
 
-namespace cpi::stemcell {
+namespace cpi::media {
 namespace {
 
 constexpr std::string_view kQcow2Magic("QFI\xfb", 4);
@@ -54,4 +54,4 @@ Qcow2Header ParseQcow2Header(std::string_view head) {
   return header;
 }
 
-}  // namespace cpi::stemcell
+}  // namespace cpi::media

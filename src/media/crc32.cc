@@ -1,10 +1,10 @@
-#include "bosh_libvirt_cpi/stemcell/crc32.h"
+#include "bosh_libvirt_cpi/media/crc32.h"
 
 #include <array>
 #include <bit>
 #include <cstring>
 
-namespace cpi::stemcell {
+namespace cpi::media {
 namespace {
 
 using Tables = std::array<std::array<uint32_t, 256>, 8>;
@@ -97,4 +97,4 @@ bool AllZero(const void* data, size_t size) {
   return true;
 }
 
-}  // namespace cpi::stemcell
+}  // namespace cpi::media

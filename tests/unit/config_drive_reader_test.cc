@@ -3,13 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include "bosh_libvirt_cpi/agent/config_drive.h"
-#include "bosh_libvirt_cpi/disk/config_drive_reader.h"
 #include "bosh_libvirt_cpi/errors.h"
 
-namespace cpi::disk {
+namespace cpi::agent {
 namespace {
 
-TEST(DiskConfigDriveReaderTest, ReadsBackWhatTheBuilderWrote) {
+TEST(ConfigDriveReaderTest, ReadsBackWhatTheBuilderWrote) {
   nlohmann::json settings = {
       {"agent_id", "agent-1"},
       {"disks", {{"system", "/dev/vda"}, {"persistent", nlohmann::json::object()}}},
@@ -21,7 +20,7 @@ TEST(DiskConfigDriveReaderTest, ReadsBackWhatTheBuilderWrote) {
   EXPECT_EQ(back.meta_data, files.meta_data);
 }
 
-TEST(DiskConfigDriveReaderTest, ReadsLargeSettingsSpanningManyBlocks) {
+TEST(ConfigDriveReaderTest, ReadsLargeSettingsSpanningManyBlocks) {
   std::string big(300 * 1024, 'x');
   agent::ConfigDriveFiles files{nlohmann::json({{"blob", big}}).dump(), "{}"};
   agent::ConfigDriveFiles back = ReadConfigDriveIso(agent::BuildConfigDriveIso(files));
@@ -29,7 +28,7 @@ TEST(DiskConfigDriveReaderTest, ReadsLargeSettingsSpanningManyBlocks) {
   EXPECT_EQ(back.meta_data, "{}");
 }
 
-TEST(DiskConfigDriveReaderTest, RefusesWhatIsNotAnIso) {
+TEST(ConfigDriveReaderTest, RefusesWhatIsNotAnIso) {
   for (const std::string& bad :
        {std::string(), std::string(4096, 'x'), std::string(64 * 1024, '\0')}) {
     try {
@@ -42,11 +41,11 @@ TEST(DiskConfigDriveReaderTest, RefusesWhatIsNotAnIso) {
   }
 }
 
-TEST(DiskConfigDriveReaderTest, RefusesATruncatedImage) {
+TEST(ConfigDriveReaderTest, RefusesATruncatedImage) {
   std::string iso = agent::BuildConfigDriveIso({"{\"agent_id\":\"a\"}", "{}"});
   iso.resize(iso.size() / 2);
   EXPECT_THROW(ReadConfigDriveIso(iso), Error);
 }
 
 }  // namespace
-}  // namespace cpi::disk
+}  // namespace cpi::agent

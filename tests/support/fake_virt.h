@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/virt/objects.h"
+
+namespace cpi::testing {
+
+// A hypervisor held in memory, behind the virt::Connection of FakeConnection(): one storage pool,
+// its volumes, domains and network names. Every call that changes something is recorded in
+// `calls`, in order, as one line ("create_volume vm-…-root", "start_domain vm-…",
+// "attach_device vm-… live"); reads are not recorded. A call whose line matches one of the regular
+// expressions in `fail` is recorded, then throws virt::Error instead of acting, so tests can fail
+// any step and check what the service undid and in which order (ninja's FakeCommandRunner style).
+struct FakeHypervisor {
+  struct Volume {
+    std::string path;
+    std::string format = "raw";
+    std::string backing_path;
+    uint64_t capacity = 0;
+    std::string content;
+  };
+  struct Domain {
+    std::string config_xml;
+    std::string live_xml;                         // empty unless running
+    std::map<std::string, std::string> metadata;  // by namespace URI
+  };
+
+  std::string uri = "fake:///system";
+  std::string pool_name = "fake-pool";
+  std::string pool_dir = "/fake/pool";
+  std::map<std::string, Volume> volumes;
+  std::map<std::string, Domain> domains;
+  std::set<std::string> networks = {"default"};
+
+  std::vector<std::string> calls;
+  std::vector<std::string> fail;  // ECMAScript regular expressions, searched in each call line
+
+  // Adds a volume as if some earlier call had made it; returns its path.
+  std::string AddVolume(const std::string& name, uint64_t capacity,
+                        const std::string& format = "raw", const std::string& backing_path = "");
+  // Records `call`; throws virt::Error when it matches an entry of `fail`.
+  void Record(const std::string& call);
+  // The calls recorded whose line starts with `prefix`.
+  std::vector<std::string> CallsStartingWith(const std::string& prefix) const;
+  // The volume XML libvirt would report.
+  std::string VolumeXml(const std::string& name) const;
+};
+
+// A connection to `hypervisor`, which must outlive it and every object it hands out.
+std::unique_ptr<virt::Connection> FakeConnection(FakeHypervisor& hypervisor);
+
+// What a service test needs: a fake hypervisor, a CPI configuration naming its URI and pool, and
+// a lock folder of its own (removed on destruction).
+struct FakeWorld {
+  FakeWorld();
+  ~FakeWorld();
+  FakeWorld(const FakeWorld&) = delete;
+  FakeWorld& operator=(const FakeWorld&) = delete;
+
+  // A host over a new connection to `hv`, as an action opens one per call.
+  host::Host OpenHost() { return host::Host(config, FakeConnection(hv)); }
+
+  FakeHypervisor hv;
+  std::filesystem::path lock_dir;
+  config::Config config;
+};
+
+}  // namespace cpi::testing
