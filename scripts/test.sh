@@ -14,8 +14,8 @@ bash "$repo/stemcell/build.sh" "$build_dir/stemcell" >&2
 # stemcell with the real agent.
 bash "$repo/stemcell/build-agent-stemcell.sh" "$build_dir/agent-stemcell" >&2
 bash "$repo/scripts/release.sh" "$build_dir/release" >&2
-CPI_TEST_AGENT_STEMCELL=$(ls -t "$build_dir"/agent-stemcell/bosh-stemcell-*-go_agent.tgz | head -n 1)
-CPI_TEST_CPI_RELEASE=$(ls -t "$build_dir"/release/bosh-libvirt-cpi-*.tgz | head -n 1)
+CPI_TEST_AGENT_STEMCELL=$(ls -t "$build_dir"/agent-stemcell/bosh-stemcell-*-go_agent.tgz | awk 'NR == 1')
+CPI_TEST_CPI_RELEASE=$(ls -t "$build_dir"/release/bosh-libvirt-cpi-*.tgz | awk 'NR == 1')
 export CPI_TEST_AGENT_STEMCELL CPI_TEST_CPI_RELEASE
 cd "$build_dir"
 export CPI_TEST_STEMCELL_DIR="$build_dir/stemcell"

@@ -215,7 +215,7 @@ install -m 0755 "$A/sv-monit-log-run" "$R/etc/sv/monit/log/run"
 : >"$R/etc/sv/monit/down"
 
 # Self-checks inside the image: both binaries run there and monit accepts its configuration.
-chroot "$R" /var/vcap/bosh/bin/monit -V | grep -q 'version 5.2.5' || die "monit does not run in the image"
+[[ $(chroot "$R" /var/vcap/bosh/bin/monit -V) == *'version 5.2.5'* ]] || die "monit does not run in the image"
 # (monit.user is written by the agent at every boot; a placeholder stands in for this check.)
 echo vcap:placeholder >"$R/var/vcap/monit/monit.user"
 chroot "$R" /var/vcap/bosh/bin/monit -t -c /var/vcap/bosh/etc/monitrc >"$W/monit-check.log" 2>&1 ||

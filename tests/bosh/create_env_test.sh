@@ -116,7 +116,7 @@ stemcell=${CPI_TEST_AGENT_STEMCELL:-}
 if [ -z "$stemcell" ]; then
   bash "$repo/stemcell/build-agent-stemcell.sh" "$build_dir/agent-stemcell" >&2 ||
     fail "building the agent stemcell"
-  stemcell=$(ls -t "$build_dir"/agent-stemcell/bosh-stemcell-*-go_agent.tgz | head -n 1)
+  stemcell=$(ls -t "$build_dir"/agent-stemcell/bosh-stemcell-*-go_agent.tgz | awk 'NR == 1')
 fi
 cpi_release=$(cpi_release) || exit 1
 [ -f "$stemcell" ] || fail "no agent stemcell tarball ($stemcell)"

@@ -49,7 +49,9 @@ if [ ! -f "$rootfs/.stamp" ] || [ "$(cat "$rootfs/.stamp")" != "$stamp" ]; then
   echo "$stamp" >"$rootfs.new/.stamp"
   mv "$rootfs.new" "$rootfs"
 fi
-glibc=$(chroot "$rootfs" /usr/bin/ldd --version | head -n1 | awk '{print $NF}')
+# awk, not head: with pipefail, head closing the pipe early kills ldd (a script that prints
+# line by line) with SIGPIPE and the assignment fails the test at random.
+glibc=$(chroot "$rootfs" /usr/bin/ldd --version | awk 'NR == 1 {print $NF}')
 [ "$glibc" = 2.31 ] || fail "the $suite root has glibc $glibc, expected 2.31"
 # (minbase has bullseye's own libstdc++, GCC 10's: older than the one the CPI needs.)
 if find "$rootfs/usr/lib" "$rootfs/lib" -name 'libvirt.so*' -o -name 'libsimdjson*' 2>/dev/null |
