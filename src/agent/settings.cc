@@ -1,12 +1,12 @@
 #include "bosh_libvirt_cpi/agent/settings.h"
 
-#include <cctype>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <string_view>
 
 #include "bosh_libvirt_cpi/network/nic_plan.h"
+#include "bosh_libvirt_cpi/util/text.h"
 
 namespace cpi::agent {
 namespace {
@@ -60,24 +60,13 @@ void Fail(Violations& out, const std::string& path, std::string_view want, const
                 ", not " + TypeName(got));
 }
 
-bool EqualFold(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void Struct(const json& v, const std::string& path, Violations& out,
             std::initializer_list<Field> fields) {
   if (v.is_null()) return;
   if (!v.is_object()) return Fail(out, path, "an object", v);
   for (const auto& [key, value] : v.items()) {
     for (const Field& f : fields) {
-      if (EqualFold(key, f.name)) {
+      if (util::EqualFold(key, f.name)) {
         f.check(value, Join(path, key), out);
         break;
       }
@@ -334,7 +323,8 @@ std::vector<std::string> CheckSettingsTypes(const json& settings) {
     return out;
   }
   bool has_agent_id = false;
-  for (const auto& [key, value] : settings.items()) has_agent_id |= EqualFold(key, "agent_id");
+  for (const auto& [key, value] : settings.items())
+    has_agent_id |= util::EqualFold(key, "agent_id");
   if (!has_agent_id) out.push_back("agent_id is missing");
   Struct(settings, "", out,
          {{"agent_id", AgentId},

@@ -9,6 +9,7 @@
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/json/convert.h"
 #include "bosh_libvirt_cpi/util/read_file.h"
+#include "bosh_libvirt_cpi/util/text.h"
 
 namespace cpi::config {
 namespace {
@@ -180,10 +181,6 @@ Config Load(std::optional<std::string_view> file_text, std::string_view source,
 
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 // Percent-encodes all but RFC 3986's unreserved characters and '/'.
 std::string EncodePath(std::string_view path) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -202,12 +199,12 @@ std::string EncodePath(std::string_view path) {
 
 // The (still percent-encoded) value of a local file parameter that names a relative path.
 bool IsRelativeFile(std::string_view name, std::string_view value) {
-  if (value.empty() || value[0] == '/' || EqualsIgnoreCase(value.substr(0, 3), "%2F")) return false;
-  if (EqualsIgnoreCase(name, "keyfile") || EqualsIgnoreCase(name, "known_hosts") ||
-      EqualsIgnoreCase(name, "pkipath")) {
+  if (value.empty() || value[0] == '/' || util::EqualFold(value.substr(0, 3), "%2F")) return false;
+  if (util::EqualFold(name, "keyfile") || util::EqualFold(name, "known_hosts") ||
+      util::EqualFold(name, "pkipath")) {
     return true;
   }
-  if (EqualsIgnoreCase(name, "command")) {
+  if (util::EqualFold(name, "command")) {
     return value.find('/') != std::string_view::npos ||
            value.find("%2F") != std::string_view::npos ||
            value.find("%2f") != std::string_view::npos;
