@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the path of the BOSH CLI to use: $BOSH_CLI, else `bosh` on PATH, else the CLI of
-# ../shared/tools/bosh.xz (beside the repository; $CPI_SHARED_DIR overrides that folder)
+# tools/bosh.xz of the shared material (scripts/shared-dir.sh finds it)
 # decompressed into BUILD_DIR/tools/ (BUILD_DIR defaults to <repo>/build). Used by
 # scripts/release.sh and the release's tests (tests/bosh/).
 set -euo pipefail
@@ -10,7 +10,8 @@ if [ -n "${BOSH_CLI:-}" ]; then
 elif command -v bosh >/dev/null 2>&1; then
   command -v bosh
 else
-  xz=${CPI_SHARED_DIR:-$repo/../shared}/tools/bosh.xz
+  shared=$(bash "$repo/scripts/shared-dir.sh") || exit 1
+  xz=$shared/tools/bosh.xz
   tools=${BUILD_DIR:-$repo/build}/tools
   if [ ! -f "$xz" ]; then
     echo "no BOSH CLI: set BOSH_CLI, put bosh on PATH or provide $xz" >&2

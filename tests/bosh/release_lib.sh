@@ -1,7 +1,7 @@
 # Helpers shared by the release's tests (sourced): ops_file_test.sh, release_templates_test.sh,
 # portability_test.sh. Environment:
 #   CPI_BINARY_DIR        the build folder (default <repo>/build)
-#   CPI_SHARED_DIR        the shared material beside the repository (default <repo>/../shared):
+#   CPI_SHARED_DIR        the shared material (default: scripts/shared-dir.sh finds it):
 #                         bosh-deployment/bosh.yml and tools/bosh.xz
 #   BOSH_CLI              the BOSH CLI (default: scripts/bosh-cli.sh)
 #   CPI_TEST_CPI_RELEASE  the CPI release tarball (default: scripts/release.sh into
@@ -9,7 +9,7 @@
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build_dir=${CPI_BINARY_DIR:-$repo/build}
-shared_dir=${CPI_SHARED_DIR:-$repo/../shared}
+shared_dir=$(bash "$repo/scripts/shared-dir.sh") || shared_dir=${CPI_SHARED_DIR:-$repo/../shared}
 
 say() { printf '[%s %s] %s\n' "$test_name" "$(date -u +%T)" "$*" >&2; }
 fail() {
