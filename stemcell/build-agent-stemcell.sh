@@ -274,29 +274,8 @@ mkdir -p "$S/img"
 ln "$W/root.qcow2" "$S/img/root.img"
 make_tgz "$S/image" "$S/img" root.img
 cp "$W/packages.txt" "$W/dev_tools_file_list.txt" "$S/"
-cat >"$S/stemcell.MF" <<EOF
----
-name: $NAME
-version: '$VERSION'
-bosh_protocol: 1
-api_version: 3
-sha1: $(sha1sum "$S/image" | cut -d' ' -f1)
-operating_system: debian-bookworm
-stemcell_formats:
-- openstack-qcow2
-cloud_properties:
-  name: $NAME
-  version: '$VERSION'
-  infrastructure: openstack
-  hypervisor: kvm
-  disk: $DISK_MIB
-  disk_format: qcow2
-  container_format: bare
-  os_type: linux
-  os_distro: debian
-  architecture: x86_64
-  auto_disk_config: true
-EOF
+stemcell_manifest "$NAME" "$VERSION" debian-bookworm "$DISK_MIB" qcow2 "$S/image" \
+	openstack-qcow2 >"$S/stemcell.MF"
 touch -d "@$EPOCH" "$S"/*
 make_tgz "$W/$TGZ" "$S" stemcell.MF packages.txt dev_tools_file_list.txt image
 

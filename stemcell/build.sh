@@ -177,30 +177,8 @@ package() { # FORMAT -> image-FORMAT and the stemcell tarball of that format
 	make_tgz "$W/image-$format" "$d/img" root.img
 	cp "$W/image-$format" "$d/image"
 	cp "$W/packages.txt" "$W/dev_tools_file_list.txt" "$d/"
-	cat >"$d/stemcell.MF" <<EOF
----
-name: $NAME$suffix
-version: '$VERSION'
-bosh_protocol: 1
-api_version: 3
-sha1: $(sha1sum "$d/image" | cut -d' ' -f1)
-operating_system: $OS
-stemcell_formats:
-- openstack-qcow2
-- openstack-raw
-cloud_properties:
-  name: $NAME$suffix
-  version: '$VERSION'
-  infrastructure: openstack
-  hypervisor: kvm
-  disk: $DISK_MIB
-  disk_format: $format
-  container_format: bare
-  os_type: linux
-  os_distro: debian
-  architecture: x86_64
-  auto_disk_config: true
-EOF
+	stemcell_manifest "$NAME$suffix" "$VERSION" "$OS" "$DISK_MIB" "$format" "$d/image" \
+		openstack-qcow2 openstack-raw >"$d/stemcell.MF"
 	touch -d "@$EPOCH" "$d"/*
 	make_tgz "$W/bosh-stemcell-$VERSION-openstack-kvm-tiny$suffix.tgz" "$d" \
 		stemcell.MF packages.txt dev_tools_file_list.txt image

@@ -67,3 +67,30 @@ stemcell_mbr_disk() {
 	dd if=/usr/lib/syslinux/mbr/mbr.bin of="$raw" bs=440 count=1 conv=notrunc status=none
 	dd if="$part" of="$raw" bs=1M seek=1 conv=notrunc,sparse status=none
 }
+
+# stemcell_manifest NAME VERSION OS DISK_MIB DISK_FORMAT IMAGE FORMAT...: prints the stemcell.MF of
+# an OpenStack-style KVM stemcell whose image tarball is IMAGE, offered in the stemcell FORMATs
+# (openstack-qcow2, openstack-raw); its cloud_properties are what create_stemcell reads
+# (docs/CONTRACT.md, create_stemcell).
+stemcell_manifest() {
+	local name=$1 version=$2 os=$3 disk_mib=$4 disk_format=$5 image=$6 f
+	shift 6
+	printf -- "---\nname: %s\nversion: '%s'\nbosh_protocol: 1\napi_version: 3\n" "$name" "$version"
+	printf 'sha1: %s\noperating_system: %s\nstemcell_formats:\n' \
+		"$(sha1sum "$image" | cut -d' ' -f1)" "$os"
+	for f in "$@"; do printf -- '- %s\n' "$f"; done
+	cat <<EOF
+cloud_properties:
+  name: $name
+  version: '$version'
+  infrastructure: openstack
+  hypervisor: kvm
+  disk: $disk_mib
+  disk_format: $disk_format
+  container_format: bare
+  os_type: linux
+  os_distro: debian
+  architecture: x86_64
+  auto_disk_config: true
+EOF
+}
