@@ -16,6 +16,7 @@
 #include "bosh_libvirt_cpi/log/log.h"
 #include "bosh_libvirt_cpi/rpc/dispatcher.h"
 #include "bosh_libvirt_cpi/rpc/request.h"
+#include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/version.h"
 
 namespace {
@@ -159,8 +160,8 @@ int CheckConfig(const std::string& path) {
       return 1;
     }
     std::printf("%s: valid (uri '%s', storage pool '%s', network '%s', domain type %s)\n",
-                path.c_str(), config.libvirt.uri.c_str(), config.libvirt.storage_pool.c_str(),
-                config.libvirt.network.c_str(),
+                path.c_str(), cpi::util::RedactUri(config.libvirt.uri).c_str(),
+                config.libvirt.storage_pool.c_str(), config.libvirt.network.c_str(),
                 std::string(cpi::config::ToString(config.libvirt.domain_type)).c_str());
     return 0;
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include "bosh_libvirt_cpi/actions/vm_actions.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/read_file.h"
+#include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 
 namespace cpi::actions {
@@ -36,7 +37,8 @@ nlohmann::json CurrentVmId(const rpc::Call& call) {
   std::string name = dom ? dom->name() : "";
   if (!util::IsVmCid(name)) {
     throw NotImplemented("Finding the current VM: this machine (SMBIOS UUID " + uuid +
-                         ") is not a VM of this CPI on " + Quote(host.conn().uri()));
+                         ") is not a VM of this CPI on " +
+                         Quote(util::RedactUri(host.conn().uri())));
   }
   return name;
 }

@@ -14,6 +14,7 @@
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
@@ -332,7 +333,7 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
 Report Run(const config::Config& config, const Options& options) {
   virt::SilenceDefaultErrorPrinter();
   Report report;
-  report.uri = config.libvirt.uri;
+  report.uri = util::RedactUri(config.libvirt.uri);
   report.pool = config.libvirt.storage_pool;
   // create_vm holds this lock from before its first volume until its domain is defined.
   util::FileLock creation_lock(config.lock_dir, vm::MacLockName(config.libvirt.uri));

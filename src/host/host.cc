@@ -1,5 +1,6 @@
 #include "bosh_libvirt_cpi/host/host.h"
 
+#include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 
@@ -9,7 +10,7 @@ Host Host::Open(const config::Config& config) {
   try {
     return Host(config, virt::Connect(config.libvirt.uri));
   } catch (...) {
-    RethrowWithStep("Connecting to libvirt at " + Quote(config.libvirt.uri));
+    RethrowWithStep("Connecting to libvirt at " + Quote(util::RedactUri(config.libvirt.uri)));
   }
 }
 
@@ -18,7 +19,7 @@ virt::Pool& Host::Pool() {
   std::unique_ptr<virt::Pool> pool = conn_->FindPool(pool_name());
   if (!pool) {
     throw CloudError("storage pool " + Quote(pool_name()) + " does not exist on " +
-                     Quote(conn_->uri()) + " (config libvirt.storage_pool)");
+                     Quote(util::RedactUri(conn_->uri())) + " (config libvirt.storage_pool)");
   }
   if (!pool->Active()) {
     throw CloudError("storage pool " + Quote(pool_name()) + " is not active", true);

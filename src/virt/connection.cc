@@ -2,6 +2,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 
 namespace cpi::virt {
@@ -20,7 +21,7 @@ std::optional<Ptr> Lookup(Raw raw, int not_found_code, const std::string& what) 
 RawConnection RawConnection::Open(const std::string& uri) {
   SilenceDefaultErrorPrinter();
   virConnectPtr raw = virConnectOpen(uri.c_str());
-  if (raw == nullptr) throw Error::Last("connecting to libvirt at '" + uri + "'");
+  if (raw == nullptr) throw Error::Last("connecting to libvirt at '" + util::RedactUri(uri) + "'");
   return RawConnection(ConnectPtr(raw), uri);
 }
 

@@ -16,6 +16,7 @@
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/scoped_cleanup.h"
+#include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_properties.h"
@@ -44,7 +45,8 @@ void CheckNetworksExist(host::Host& host, const std::vector<network::Nic>& nics)
     if (nic.libvirt_network.empty() || !checked.insert(nic.libvirt_network).second) continue;
     if (!host.conn().HasNetwork(nic.libvirt_network)) {
       throw CloudError("libvirt network " + Quote(nic.libvirt_network) + " (BOSH network " +
-                       Quote(nic.bosh_network) + ") does not exist on " + Quote(host.conn().uri()));
+                       Quote(nic.bosh_network) + ") does not exist on " +
+                       Quote(util::RedactUri(host.conn().uri())));
     }
   }
 }

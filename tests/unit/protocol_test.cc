@@ -192,5 +192,26 @@ TEST(ProtocolTest, LogLinesCarryTheRequestId) {
   EXPECT_NE(p.err.find("[cpi-424242]"), std::string::npos) << p.err;
 }
 
+// A password in the URI's user part never reaches the caller, stderr or the check-config output;
+// the host and transport still do, so the operator sees which connection failed.
+TEST(ProtocolTest, UnreachableUriWithAPasswordIsReportedWithoutIt) {
+  char path[] = "/tmp/cpi-config-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text = R"({"libvirt":{"uri":"qemu+tcp://bosh:pw-7Qx9@127.0.0.1:1/system"}})";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  ProcessResult p = RunCpi(R"({"method":"has_vm","arguments":["vm-1"]})", {"--config", path});
+  ProcessResult check = RunProcess({CPI_EXECUTABLE, "--check-config", path}, "");
+  unlink(path);
+  json r = json::parse(p.out);
+  EXPECT_EQ(r["error"]["type"], "Bosh::Clouds::CloudError");
+  const std::string message = r["error"]["message"].get<std::string>();
+  EXPECT_NE(message.find("qemu+tcp://bosh:***@127.0.0.1:1/system"), std::string::npos) << message;
+  for (const std::string& out : std::vector<std::string>{p.out, p.err, check.out, check.err}) {
+    EXPECT_EQ(out.find("pw-7Qx9"), std::string::npos) << out;
+  }
+}
+
 }  // namespace
 }  // namespace cpi::testing
