@@ -6,11 +6,19 @@ import os, re, sys, itertools
 root = sys.argv[1] if len(sys.argv) > 1 else '.'
 inc = re.compile(r'#\s*include\s+"bosh_libvirt_cpi/([a-z_]+)/')
 edges = {}
+# src/ is grouped by binary (src/core/, src/hypervisor/, src/media/{iso,archive}/), each holding
+# the layer folders of include/bosh_libvirt_cpi/; a file's folder is its layer, not its binary.
+BINARIES = {('src', 'core'): None, ('src', 'hypervisor'): None,
+            ('src', 'media', 'iso'): 'media', ('src', 'media', 'archive'): 'media'}
 def folder_of(path):
     rel = os.path.relpath(path, root)
     parts = rel.split(os.sep)
-    if parts[0] == 'src' and len(parts) > 2: return parts[1]
-    if parts[0] == 'include' and len(parts) > 3: return parts[2]
+    if parts[0] == 'include':
+        return parts[2] if len(parts) > 3 else None
+    for prefix, layer in BINARIES.items():
+        if tuple(parts[:len(prefix)]) == prefix:
+            rest = parts[len(prefix):]
+            return layer or (rest[0] if len(rest) > 1 else None)
     return None
 for top in ('src', 'include'):
     for d, _, files in os.walk(os.path.join(root, top)):

@@ -68,7 +68,8 @@ std::vector<fs::path> ProductFilesOutsideVirt() {
       std::string ext = e.path().extension().string();
       if (ext != ".h" && ext != ".cc") continue;
       std::string rel = fs::relative(e.path(), kSource).generic_string();
-      if (rel.rfind("src/virt/", 0) == 0 || rel.rfind("include/bosh_libvirt_cpi/virt/", 0) == 0) {
+      if (rel.rfind("src/hypervisor/virt/", 0) == 0 ||
+          rel.rfind("include/bosh_libvirt_cpi/virt/", 0) == 0) {
         continue;
       }
       out.push_back(e.path());
@@ -84,7 +85,8 @@ TEST(LayeringTest, FindsTheProductSources) {
 
 TEST(LayeringTest, NoLibvirtOutsideTheVirtLayer) {
   // libvirt's identifiers (virDomainPtr, virConnectOpen, VIR_ERR_...) and headers stay in
-  // src/virt/; above it, only the hypervisor objects of virt/objects.h and virt::Error exist.
+  // src/hypervisor/virt/; above it, only the hypervisor objects of virt/objects.h and virt::Error
+  // exist.
   const std::regex identifier(R"(\b(vir[A-Z]\w*|VIR_[A-Z_]+)\b)");
   const std::regex include(
       R"(#\s*include\s*[<"](libvirt/[^>"]*|bosh_libvirt_cpi/virt/[^>"]*)[>"])");
@@ -102,8 +104,9 @@ TEST(LayeringTest, NoLibvirtOutsideTheVirtLayer) {
           header == "bosh_libvirt_cpi/virt/error.h") {
         continue;
       }
-      ADD_FAILURE() << rel << " includes " << header
-                    << " (only virt/objects.h and virt/error.h are visible outside src/virt/)";
+      ADD_FAILURE()
+          << rel << " includes " << header
+          << " (only virt/objects.h and virt/error.h are visible outside src/hypervisor/virt/)";
     }
   }
 }

@@ -25,7 +25,7 @@ TEST(MethodTableTest, EveryModuleHandlerIsAHypervisorMethodOfTheCore) {
     EXPECT_TRUE(seen.insert(std::string(a.name)).second) << a.name << " is listed twice";
     EXPECT_NE(a.handler, nullptr) << a.name;
     const rpc::Method* m = rpc::FindMethod(a.name);
-    ASSERT_NE(m, nullptr) << a.name << " is not in src/rpc/methods.cc";
+    ASSERT_NE(m, nullptr) << a.name << " is not in src/core/rpc/methods.cc";
     EXPECT_EQ(m->where, rpc::Where::kHypervisor) << a.name;
   }
 }

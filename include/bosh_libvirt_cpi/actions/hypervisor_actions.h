@@ -8,7 +8,7 @@
 #include "bosh_libvirt_cpi/rpc/call.h"
 
 // Actions that need libvirt; they live in the hypervisor module. One file per method under
-// src/actions/, named as the wire method.
+// src/hypervisor/actions/, named as the wire method.
 namespace cpi::actions {
 
 struct HypervisorAction {

@@ -9,8 +9,8 @@
 namespace cpi::virt {
 
 // An open connection to one libvirt daemon, with its raw handle: the layer under virt::Connect
-// (objects.h), which the services use. Only src/virt/ and the tests that build and inspect their
-// own libvirt worlds use this one.
+// (objects.h), which the services use. Only src/hypervisor/virt/ and the tests that build and
+// inspect their own libvirt worlds use this one.
 class RawConnection {
  public:
   // Opens `uri` (qemu:///system, qemu+ssh://..., test:///default). Throws virt::Error.

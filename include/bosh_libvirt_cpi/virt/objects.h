@@ -10,9 +10,10 @@
 
 // The hypervisor objects the services work with: a connection, a storage pool, a volume and a
 // domain, each owning its libvirt handle. Services see only these types (no libvirt header, no
-// raw handle); src/virt/objects.cc implements them over libvirt, and the unit tests implement
-// them with a recording fake (tests/support/fake_virt.h). Every operation throws virt::Error
-// (virt/error.h) naming the step and the object; "not found" is a null pointer, never an error.
+// raw handle); src/hypervisor/virt/objects.cc implements them over libvirt, and the unit tests
+// implement them with a recording fake (tests/support/fake_virt.h). Every operation throws
+// virt::Error (virt/error.h) naming the step and the object; "not found" is a null pointer, never
+// an error.
 namespace cpi::virt {
 
 enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };

@@ -7,7 +7,7 @@ namespace cpi::actions {
 namespace {
 
 // Methods implemented in the module, one line each (keep one entry per line: several people add
-// to this table). The core's table (src/rpc/methods.cc) lists every contract method with its
+// to this table). The core's table (src/core/rpc/methods.cc) lists every contract method with its
 // arguments; tests/unit/method_table_test.cc fails when the two disagree.
 constexpr HypervisorAction kActions[] = {
     {"create_stemcell", &CreateStemcell},

@@ -47,7 +47,7 @@ bool DeleteVm(host::Host& host, const std::string& vm_cid) {
   virt::Pool& pool = host.Pool();
   // "<config>-alt": the config drive's second volume. For API v1 stemcells attach/detach_disk
   // rebuild the drive into the other of the two volumes and swap the CD-ROM media
-  // (src/disk/attach.cc), so either may hold it.
+  // (src/hypervisor/disk/attach.cc), so either may hold it.
   for (const std::string& name :
        {names::RootVolume(vm_cid), names::EphemeralVolume(vm_cid), names::ConfigVolume(vm_cid),
         names::AlternateConfigVolume(vm_cid)}) {
