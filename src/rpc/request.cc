@@ -2,6 +2,7 @@
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/json/convert.h"
+#include "bosh_libvirt_cpi/json/duplicate_keys.h"
 #include "bosh_libvirt_cpi/rpc/args.h"
 
 namespace cpi::rpc {
@@ -29,6 +30,12 @@ Request RequestParser::Parse(std::string_view input) {
   element root;
   if (auto error = parser_.parse(input.data(), input.size()).get(root)) {
     throw Malformed(std::string("invalid JSON: ") + simdjson::error_message(error));
+  }
+  // Before any value is read: simdjson would return the first of two equal keys, the Director's
+  // readers the last.
+  if (std::optional<json::DuplicateKey> dup = json::FindDuplicateKey(root)) {
+    throw Malformed("duplicate key " + Quote(dup->key) + " at " + dup->path +
+                    "; JSON readers disagree on which value counts, so the request is refused");
   }
   simdjson::dom::object envelope;
   if (root.get_object().get(envelope)) {

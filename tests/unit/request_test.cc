@@ -97,5 +97,15 @@ TEST(RequestTest, RejectsOversizedRequest) {
   EXPECT_NE(ParseError(big).find("bytes accepted"), std::string::npos);
 }
 
+// Defect 3 of issue 17: simdjson returns the first of two equal keys, Ruby and Go the last.
+TEST(RequestTest, RejectsDuplicateKeysAnywhereNamingKeyAndPath) {
+  std::string e = ParseError(R"({"method":"delete_vm","method":"info","arguments":["vm-1"]})");
+  EXPECT_NE(e.find("duplicate key 'method' at $.method"), std::string::npos) << e;
+  e = ParseError(R"({"method":"create_vm","arguments":["a","s",{"cpu":1,"cpu":2},{}]})");
+  EXPECT_NE(e.find("duplicate key 'cpu' at $.arguments[2].cpu"), std::string::npos) << e;
+  e = ParseError(R"({"method":"info","arguments":[],"context":{"vm":{"x":1,"x":1}}})");
+  EXPECT_NE(e.find("$.context.vm.x"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace cpi::rpc

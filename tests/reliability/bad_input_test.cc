@@ -1,0 +1,121 @@
+// Issue 17, the bad-input defects: requests and configuration files that are valid JSON but mean
+// different things to different readers, or carry values the CPI must refuse with a message in
+// the caller's terms, each through the real executable against the real libvirtd. Nothing is
+// created or changed by a refused call.
+#include <gtest/gtest.h>
+
+#include <libvirt/libvirt.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
+#include "reliability/reliability_support.h"
+#include "support/cpi_request.h"
+#include "support/libvirt_world.h"
+
+namespace cpi::testing::reliability {
+namespace {
+
+class ReliabilityBadInputTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(LibvirtAvailable());
+    world_ = new LibvirtWorld("relbad");
+    stemcell_ = AddStemcellWithSidecar(world_->conn(), world_->pool());
+  }
+  static void TearDownTestSuite() {
+    delete world_;
+    world_ = nullptr;
+  }
+  json Call(const std::string& method, const json& args, int api_version = 2) {
+    return CallCpi(world_->config_path(), method, args, api_version);
+  }
+  // One request exactly as written (duplicate keys cannot be made with a json value).
+  json Raw(const std::string& request, const std::string& config = "") {
+    ProcessResult p =
+        RunCpi(request, {"--config", config.empty() ? world_->config_path() : config});
+    EXPECT_EQ(p.exit_code, 0) << p.err;
+    return json::parse(p.out);
+  }
+  json VmArgs(const std::string& agent_id, const json& networks = nullptr) {
+    return {agent_id,
+            stemcell_,
+            {{"memory", 128}},
+            networks.is_null() ? ManualNetwork(world_->network(), world_->subnet_prefix() + ".61")
+                               : networks,
+            json::array(),
+            json::object()};
+  }
+  std::string CreateVm() {
+    json created = Call("create_vm", VmArgs("agent-bad-input"));
+    EXPECT_TRUE(created["error"].is_null()) << created.dump();
+    return created["result"][0];
+  }
+  std::vector<std::string> Volumes() {
+    std::vector<std::string> v = world_->Volumes();
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+  static std::string Message(const json& response) {
+    return response["error"].is_object() ? response["error"].value("message", "") : "";
+  }
+
+  static LibvirtWorld* world_;
+  static std::string stemcell_;
+};
+
+LibvirtWorld* ReliabilityBadInputTest::world_ = nullptr;
+std::string ReliabilityBadInputTest::stemcell_;
+
+// Defect 3: simdjson's DOM answers the first of two equal keys, Ruby and Go the last; the
+// request below deleted the VM where the Director meant `info`.
+TEST_F(ReliabilityBadInputTest, DuplicateKeysAreRefusedBeforeAnythingIsDone) {
+  std::string vm = CreateVm();
+  json r = Raw(R"({"method":"delete_vm","method":"info","arguments":[")" + vm + R"("]})");
+  EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "duplicate key 'method' at $.method")) << r.dump();
+  EXPECT_EQ(world_->DomainsNamed(vm).size(), 1u) << "the VM was deleted";
+
+  // Deep inside cloud_properties: refused, no volume made.
+  std::vector<std::string> before = Volumes();
+  json args = VmArgs("agent-dup");
+  std::string text = DirectorRequest("create_vm", args);
+  size_t memory = text.find(R"("memory":128)");
+  ASSERT_NE(memory, std::string::npos);
+  text.insert(memory, R"("memory":4096,)");
+  r = Raw(text);
+  EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "duplicate key 'memory' at $.arguments[2].memory")) << r.dump();
+  EXPECT_EQ(Volumes(), before);
+
+  // In env, at depth.
+  args[5] = {{"bosh", {{"group", "g"}}}};
+  text = DirectorRequest("create_vm", args);
+  size_t group = text.find(R"("group":"g")");
+  ASSERT_NE(group, std::string::npos);
+  text.insert(group, R"("group":"h",)");
+  r = Raw(text);
+  EXPECT_TRUE(Contains(Message(r), "$.arguments[5].bosh.group")) << r.dump();
+  EXPECT_EQ(Volumes(), before);
+
+  // The config file: a clear configuration error, nothing done.
+  std::string config = world_->ConfigJson();
+  size_t pool = config.find("\"storage_pool\"");
+  ASSERT_NE(pool, std::string::npos);
+  config.insert(pool, R"("storage_pool":"elsewhere",)");
+  std::string path = "/tmp/" + world_->pool() + "-dup-config.json";
+  std::ofstream(path) << config;
+  r = Raw(DirectorRequest("delete_vm", {vm}), path);
+  unlink(path.c_str());
+  EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "Invalid configuration")) << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "duplicate key 'storage_pool' at $.libvirt.storage_pool"))
+      << r.dump();
+  EXPECT_EQ(world_->DomainsNamed(vm).size(), 1u);
+  EXPECT_TRUE(Call("delete_vm", {vm})["error"].is_null());
+}
+
+}  // namespace
+}  // namespace cpi::testing::reliability
