@@ -139,6 +139,11 @@ CheckedInput CheckInput(host::Host& host, const CreateVmInput& in) {
   const config::Config& config = host.config();
   CheckedInput checked;
   if (in.agent_id.empty()) throw CpiError("agent_id is empty");
+  if (std::any_of(in.agent_id.begin(), in.agent_id.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    throw CpiError("agent_id " + Quote(in.agent_id) +
+                   " contains a control character, which the VM's record (XML) cannot hold");
+  }
   checked.props = ParseVmProperties(in.cloud_properties);
   if (config.agent.mbus.empty()) {
     throw CpiError("agent.mbus is not set in the CPI configuration; the agent needs it");

@@ -117,5 +117,30 @@ TEST_F(ReliabilityBadInputTest, DuplicateKeysAreRefusedBeforeAnythingIsDone) {
   EXPECT_TRUE(Call("delete_vm", {vm})["error"].is_null());
 }
 
+// Defect 5: what() is a C string; a NUL in the agent id or a metadata value cut the message
+// short ("Creating VM for agent 'a").
+TEST_F(ReliabilityBadInputTest, EmbeddedNulNeverCutsAMessage) {
+  std::vector<std::string> before = Volumes();
+  json r = Call("create_vm", VmArgs(std::string("a\0b", 3)));
+  EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+  EXPECT_FALSE(OkToRetry(r));
+  EXPECT_TRUE(Contains(Message(r), "Creating VM for agent 'a\\u0000b'")) << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "control character")) << r.dump();
+  EXPECT_EQ(Volumes(), before) << "refused only after volumes were made";
+  // \u0001 the same way.
+  r = Call("create_vm", VmArgs("a\x01"
+                               "b"));
+  EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "'a\\u0001b'")) << r.dump();
+  EXPECT_EQ(Volumes(), before);
+
+  std::string vm = CreateVm();
+  r = Call("set_vm_metadata", {vm, {{"name", std::string("x\0y", 3)}}});
+  EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "x\\u0000y")) << r.dump();
+  EXPECT_TRUE(Contains(Message(r), "control character")) << r.dump();
+  EXPECT_TRUE(Call("delete_vm", {vm})["error"].is_null());
+}
+
 }  // namespace
 }  // namespace cpi::testing::reliability
