@@ -142,5 +142,49 @@ TEST_F(ReliabilityBadInputTest, EmbeddedNulNeverCutsAMessage) {
   EXPECT_TRUE(Call("delete_vm", {vm})["error"].is_null());
 }
 
+// Static IPs: malformed addresses, a netmask or gateway that does not fit the address, and (on a
+// libvirt-managed network) an address outside its subnet are refused before anything is made.
+// A bridge's IP plan is not libvirt's: an address there is not checked.
+TEST_F(ReliabilityBadInputTest, StaticIpsAreValidatedBeforeAnythingIsMade) {
+  std::vector<std::string> before = Volumes();
+  const std::string prefix = world_->subnet_prefix();
+  auto with = [&](const json& changes) {
+    json networks = ManualNetwork(world_->network(), prefix + ".62");
+    networks["default"].update(changes);
+    return networks;
+  };
+  for (const auto& [changes, expected] : std::vector<std::pair<json, std::string>>{
+           {{{"ip", "not-an-ip"}}, "network 'default': ip 'not-an-ip' is not an IPv4 or IPv6"},
+           {{{"ip", prefix + ".300"}}, "ip '" + prefix + ".300' is not an IPv4 or IPv6 address"},
+           {{{"ip", "fd00::62"}, {"gateway", "fd00::1"}},
+            "netmask '255.255.255.0' is IPv4 but ip 'fd00::62' is IPv6"},
+           {{{"netmask", "255.0.255.0"}}, "netmask '255.0.255.0' is not a netmask"},
+           {{{"gateway", "192.0.2.1"}},
+            "gateway '192.0.2.1' is outside the subnet " + prefix + ".0/24 of ip"},
+           {{{"ip", "192.0.2.62"}, {"gateway", "192.0.2.1"}},
+            "network 'default': ip '192.0.2.62' is outside the subnet of libvirt network '" +
+                world_->network() + "' (" + prefix + ".0/24)"}}) {
+    SCOPED_TRACE(changes.dump());
+    json r = Call("create_vm", VmArgs("agent-ip", with(changes)));
+    EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+    EXPECT_FALSE(OkToRetry(r));
+    EXPECT_TRUE(Contains(Message(r), expected)) << r.dump();
+    EXPECT_EQ(Volumes(), before);
+  }
+
+  // The same libvirt network's bridge named directly: libvirt knows no subnet for it.
+  std::optional<virt::NetworkPtr> net = world_->conn().FindNetwork(world_->network());
+  ASSERT_TRUE(net);
+  char* bridge = virNetworkGetBridgeName(net->get());
+  ASSERT_NE(bridge, nullptr);
+  json networks = with({{"ip", "192.0.2.62"}, {"gateway", "192.0.2.1"}});
+  networks["default"]["cloud_properties"] = {{"bridge", std::string(bridge)}};
+  free(bridge);
+  json r = Call("create_vm", VmArgs("agent-bridge", networks));
+  ASSERT_TRUE(r["error"].is_null()) << r.dump();
+  std::string vm = r["result"][0];
+  EXPECT_TRUE(Call("delete_vm", {vm})["error"].is_null());
+}
+
 }  // namespace
 }  // namespace cpi::testing::reliability
