@@ -186,5 +186,45 @@ TEST_F(ReliabilityBadInputTest, StaticIpsAreValidatedBeforeAnythingIsMade) {
   EXPECT_TRUE(Call("delete_vm", {vm})["error"].is_null());
 }
 
+// `bosh-libvirt-cpi cleanup < request.json` ran the cleanup command on the default pool (exit 1,
+// no JSON) though --help said a lone argument is the config file.
+TEST_F(ReliabilityBadInputTest, CleanupWordIsNeverAConfigPathNorTheOtherWayRound) {
+  std::vector<std::string> before = Volumes();
+  std::string request = DirectorRequest("has_vm", {"vm-00000000-0000-4000-8000-000000000000"});
+  auto run = [](const std::vector<std::string>& argv, const std::string& input) {
+    return CpiProcess::StartRaw(argv, input)->Wait();
+  };
+  ProcessResult p = run({CPI_EXECUTABLE, "cleanup"}, request);
+  EXPECT_EQ(p.exit_code, 2) << p.err;
+  EXPECT_TRUE(p.out.empty()) << p.out;
+  EXPECT_TRUE(Contains(p.err, "the cleanup command reads no request")) << p.err;
+  EXPECT_FALSE(Contains(p.err, "unreachable object")) << "the command ran: " << p.err;
+
+  p = run({CPI_EXECUTABLE, "cleanup", "--help"}, "");
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_TRUE(Contains(p.out, "Usage: bosh-libvirt-cpi")) << p.out;
+  EXPECT_TRUE(Contains(p.out, "bosh-libvirt-cpi cleanup [--dry-run]")) << p.out;
+
+  // A configuration file named `cleanup`: as a lone word it is ambiguous and refused; with
+  // --config it is the configuration of a CPI call.
+  std::string dir = "/tmp/" + world_->pool() + "-cleanup-word";
+  Sh("mkdir -p " + dir + " && cp " + world_->config_path() + " " + dir + "/cleanup");
+  p = run({"/bin/sh", "-c", "cd " + dir + " && exec " CPI_EXECUTABLE " cleanup"}, "");
+  EXPECT_EQ(p.exit_code, 2) << p.err;
+  EXPECT_TRUE(Contains(p.err, "'cleanup' is both the cleanup command and a file here")) << p.err;
+  p = run({"/bin/sh", "-c", "cd " + dir + " && exec " CPI_EXECUTABLE " --config ./cleanup"},
+          request);
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  json r = json::parse(p.out);
+  EXPECT_TRUE(r["error"].is_null()) << p.out;
+  EXPECT_EQ(r["result"], false);
+  Sh("rm -rf " + dir);
+
+  // The command itself still runs, with no input.
+  p = RunCleanup(world_->config_path(), {"--dry-run"});
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(Volumes(), before);
+}
+
 }  // namespace
 }  // namespace cpi::testing::reliability
