@@ -226,5 +226,37 @@ TEST_F(ReliabilityBadInputTest, CleanupWordIsNeverAConfigPathNorTheOtherWayRound
   EXPECT_EQ(Volumes(), before);
 }
 
+// Misleading numeric messages: 2^63 was "must be an integer, got integer", 2^64 "invalid JSON",
+// a 50 MB request "request is 16777217 bytes", a string ephemeral_disk "must be an integer".
+TEST_F(ReliabilityBadInputTest, NumericMistakesAreNamedInTheCallersTerms) {
+  std::vector<std::string> before = Volumes();
+  for (std::string size : {"9223372036854775808", "18446744073709551616"}) {
+    json r = Raw(R"({"method":"create_disk","arguments":[)" + size + R"(,{},null]})");
+    EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+    EXPECT_EQ(Message(r), "Invalid arguments for 'create_disk': size " + size +
+                              " MiB is out of range 1..67108864");
+  }
+  json r = Raw(R"({"method":"create_disk","arguments":[1,{"x":1e400},null]})");
+  EXPECT_EQ(Message(r),
+            "Malformed request: the number 1e400 at $.arguments[1].x is out of range (integers "
+            "must fit in 64 bits, other numbers in a double)");
+
+  std::string big = R"({"method":"info","arguments":[],"context":{"x":")" +
+                    std::string(50 * 1000 * 1000, 'a') + R"("}})";
+  r = Raw(big);
+  EXPECT_EQ(Message(r),
+            "Malformed request: request is more than 16 MiB; at most 16777216 bytes are accepted");
+
+  json args = VmArgs("agent-num");
+  args[2]["ephemeral_disk"] = "x";
+  r = Call("create_vm", args);
+  EXPECT_EQ(ErrorType(r), "Bosh::Clouds::CpiError") << r.dump();
+  EXPECT_TRUE(Contains(Message(r),
+                       "cloud_properties.ephemeral_disk must be an integer number of "
+                       "MiB (or {\"size\": MiB}), got string \"x\""))
+      << r.dump();
+  EXPECT_EQ(Volumes(), before);
+}
+
 }  // namespace
 }  // namespace cpi::testing::reliability
