@@ -23,12 +23,21 @@ enum class ErrorType {
 // The `type` string of the response, e.g. "Bosh::Clouds::VMNotFound".
 std::string_view WireType(ErrorType type);
 
+// `text` with every control character but newline and tab written as \u00XX (a NUL as \u0000),
+// so that what() — a C string — holds the whole message and no byte of it can end or rewrite a
+// line. A backslash is left alone, so escaping twice changes nothing.
+std::string EscapeControlCharacters(std::string_view text);
+
 // A failure that reaches the caller. Every exception that escapes an action is turned into one of
-// these by the dispatcher; anything that is not one becomes a CloudError.
+// these by the dispatcher; anything that is not one becomes a CloudError. The message is kept
+// with its control characters escaped (EscapeControlCharacters): callers' strings reach it, and
+// a NUL in one would otherwise cut what() short.
 class Error : public std::runtime_error {
  public:
-  Error(ErrorType type, const std::string& message, bool ok_to_retry = false)
-      : std::runtime_error(message), type_(type), ok_to_retry_(ok_to_retry) {}
+  Error(ErrorType type, std::string_view message, bool ok_to_retry = false)
+      : std::runtime_error(EscapeControlCharacters(message)),
+        type_(type),
+        ok_to_retry_(ok_to_retry) {}
 
   ErrorType type() const { return type_; }
   bool ok_to_retry() const { return ok_to_retry_; }
@@ -60,7 +69,8 @@ inline Error VmCreationFailed(const std::string& m, bool retry) {
 [[noreturn]] void RethrowWithStep(std::string_view step,
                                   ErrorType fallback = ErrorType::kCloudError);
 
-// Quotes a caller-supplied value for a message: 'value', cut to a readable length.
+// Quotes a caller-supplied value for a message: 'value', cut to a readable length, control
+// characters escaped as in Error.
 std::string Quote(std::string_view value);
 
 }  // namespace cpi

@@ -43,15 +43,28 @@ void RethrowWithStep(std::string_view step, ErrorType fallback) {
   }
 }
 
+std::string EscapeControlCharacters(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
 std::string Quote(std::string_view value) {
   constexpr size_t kMax = 120;
-  std::string out = "'";
-  if (value.size() > kMax) {
-    out.append(value.substr(0, kMax));
-    out.append("...");
-  } else {
-    out.append(value);
-  }
+  std::string_view shown = value.substr(0, kMax);
+  std::string out = "'" + EscapeControlCharacters(shown);
+  if (value.size() > kMax) out.append("...");
   out.push_back('\'');
   return out;
 }

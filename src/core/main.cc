@@ -1,5 +1,7 @@
 // bosh-libvirt-cpi: one CPI call per process. Reads one JSON request from stdin, writes one JSON
 // response to stdout, logs to stderr, exits 0 whenever a response was written.
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,15 +32,16 @@ constexpr const char* kUsage =
     "'default', network 'default').\n"
     "\n"
     "Options:\n"
-    "  --config FILE   the CPI configuration (JSON); also accepted as the only argument\n"
+    "  --config FILE   the CPI configuration (JSON); also accepted as the only argument,\n"
+    "                  except a file named like a command (cleanup): give that one as --config\n"
     "  --check-config FILE\n"
     "                  validate a configuration with the CPI's own parser and exit: 0 when it\n"
     "                  is valid and sets agent.mbus (create_vm needs it), else 1 with the reason\n"
     "  --help          show this text\n"
     "  --version       show the version\n"
     "\n"
-    "Operator command:\n"
-    "  bosh-libvirt-cpi cleanup [--dry-run] [--min-age SECONDS] [--config FILE]\n"
+    "Operator command (reads no request; the configuration only with --config):\n"
+    "  bosh-libvirt-cpi cleanup [--dry-run] [--min-age SECONDS] [--config FILE] [--help]\n"
     "      Lists the volumes of the storage pool that no BOSH CID reaches any more (left by CPI\n"
     "      calls that were killed or lost their libvirtd half-way: volumes of VMs without a\n"
     "      domain, half-uploaded stemcells, sidecars of deleted objects) and removes those older\n"
@@ -90,11 +93,60 @@ bool WriteAll(std::string_view data) {
   return true;
 }
 
+// The operator commands: a first argument that is one of these is the command, never a
+// configuration file (a file of that name is given with --config).
+constexpr std::string_view kCommands[] = {"cleanup"};
+
+bool IsCommand(std::string_view arg) {
+  for (std::string_view c : kCommands) {
+    if (arg == c) return true;
+  }
+  return false;
+}
+
+// Whether standard input already holds data: a non-empty file, or a pipe with bytes waiting (the
+// byte read is lost, which is fine for a command that reads no input).
+bool StdinHoldsData() {
+  struct stat st {};
+  if (fstat(STDIN_FILENO, &st) != 0) return false;
+  if (S_ISREG(st.st_mode)) return st.st_size > 0;
+  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) return false;
+  pollfd p{STDIN_FILENO, POLLIN, 0};
+  if (poll(&p, 1, 0) != 1 || (p.revents & POLLIN) == 0) return false;
+  char byte;
+  return read(STDIN_FILENO, &byte, 1) == 1;
+}
+
 // `bosh-libvirt-cpi cleanup ...`: exit 0 when it ran (whatever it found), 1 when it could not run
-// or a removal failed, 2 on bad usage.
+// or a removal failed, 2 on bad usage. A request on standard input is bad usage: the caller meant
+// a CPI call with a configuration file named `cleanup` (docs: --config), not the command.
 int Cleanup(int argc, char** argv) {
   cpi::cleanup::Options options;
   std::optional<std::string> config_path;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
+  if (argc == 2) {
+    struct stat st {};
+    if (stat(argv[1], &st) == 0) {
+      std::fprintf(stderr,
+                   "bosh-libvirt-cpi: 'cleanup' is both the cleanup command and a file here; "
+                   "run 'bosh-libvirt-cpi --config ./cleanup' for a CPI call with that "
+                   "configuration, or 'bosh-libvirt-cpi cleanup --config FILE' for the command\n");
+      return 2;
+    }
+  }
+  if (StdinHoldsData()) {
+    std::fprintf(stderr,
+                 "bosh-libvirt-cpi cleanup: standard input holds data, but the cleanup command "
+                 "reads no request; for a CPI call give the configuration as --config FILE\n%s",
+                 kUsage);
+    return 2;
+  }
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     std::optional<std::string_view> min_age;
@@ -173,7 +225,7 @@ int CheckConfig(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string_view(argv[1]) == "cleanup") Finish(Cleanup(argc, argv));
+  if (argc > 1 && IsCommand(argv[1])) Finish(Cleanup(argc, argv));
   if (argc > 1 && std::string_view(argv[1]) == "--check-config") {
     if (argc != 3) {
       std::fprintf(stderr, "bosh-libvirt-cpi: --check-config needs exactly one FILE\n%s", kUsage);
@@ -196,7 +248,7 @@ int main(int argc, char** argv) {
       options.config_path = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       options.config_path = std::string(arg.substr(9));
-    } else if (!arg.empty() && arg[0] != '-' && !options.config_path) {
+    } else if (!arg.empty() && arg[0] != '-' && !options.config_path && !IsCommand(arg)) {
       options.config_path = std::string(arg);  // the `bin/cpi <config>` wrapper convention
     } else {
       std::fprintf(stderr, "bosh-libvirt-cpi: unknown argument '%s'\n%s", argv[i], kUsage);

@@ -627,5 +627,36 @@ TEST_F(LibvirtDiskTest, StemcellApiV1AttachAndDetachRebuildTheConfigDrive) {
   ExpectOk(Call("delete_disk", {cid}));
 }
 
+// Issue 17: a Director speaking API v1 gets `null` from attach_disk and so hands the agent no
+// hint; with a stemcell of API 3 the config drive was left alone and the agent never learnt of
+// the disk. Whenever no hint reaches the agent, the settings on the config drive carry it.
+TEST_F(LibvirtDiskTest, ApiV1CallWithV2StemcellRebuildsTheConfigDrive) {
+  std::string vm = CreateVm();
+  std::string cid = CreateDisk(8);
+  auto settings_on_drive = [&]() {
+    std::string path = xml::Document::Parse(DomainXml(vm, true), "domain")
+                           .String("/domain/devices/disk[@device='cdrom']/source/@file");
+    return json::parse(
+        agent::ReadConfigDriveIso(Download(path.substr(path.rfind('/') + 1))).user_data);
+  };
+  EXPECT_TRUE(settings_on_drive()["disks"]["persistent"].empty());
+
+  json r = Call("attach_disk", {vm, cid}, /*api_version=*/1);  // stemcell API 3 in the context
+  ExpectOk(r);
+  EXPECT_TRUE(r["result"].is_null());
+  EXPECT_EQ(settings_on_drive()["disks"]["persistent"][cid],
+            json({{"path", "/dev/disk/by-id/virtio-" + cid}}));
+
+  PowerOff(vm);
+  ExpectOk(Call("detach_disk", {vm, cid}, /*api_version=*/1));
+  EXPECT_TRUE(settings_on_drive()["disks"]["persistent"].empty());
+
+  // A v2 call with a v2+ stemcell leaves the drive alone: the Director passes the hint.
+  ExpectOk(Call("attach_disk", {vm, cid}));
+  EXPECT_TRUE(settings_on_drive()["disks"]["persistent"].empty());
+  ExpectOk(Call("delete_vm", {vm}));
+  ExpectOk(Call("delete_disk", {cid}));
+}
+
 }  // namespace
 }  // namespace cpi::testing

@@ -583,7 +583,7 @@ json ManualNetwork(const std::string& network, const std::string& ip) {
            {{"type", "manual"},
             {"ip", ip},
             {"netmask", "255.255.255.0"},
-            {"gateway", "10.0.0.1"},
+            {"gateway", ip.substr(0, ip.rfind('.')) + ".1"},  // in ip's /24, as the CPI checks
             {"prefix", "32"},
             {"dns", {"10.0.0.2"}},
             {"default", {"dns", "gateway"}},

@@ -268,6 +268,10 @@ class FakeConnectionImpl final : public virt::Connection {
     return std::make_unique<FakePool>(hv_);
   }
   bool HasNetwork(const std::string& name) override { return hv_.networks.count(name) != 0; }
+  std::optional<std::string> NetworkXml(const std::string& name) override {
+    if (hv_.networks.count(name) == 0) return std::nullopt;
+    return "<network><name>" + name + "</name></network>";  // no <ip>: not checked
+  }
   std::unique_ptr<virt::Domain> DefineDomain(const std::string& xml,
                                              const std::string& name) override {
     hv_.Record("define_domain " + name);

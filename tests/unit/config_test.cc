@@ -66,6 +66,13 @@ TEST(ConfigTest, WrongTypeIsNamed) {
   EXPECT_NE(LoadError("[]").find("must be an object"), std::string::npos);
 }
 
+TEST(ConfigTest, DuplicateKeyIsNamedWithItsPath) {
+  std::string e = LoadError(R"({"libvirt":{"uri":"qemu:///system","uri":"test:///default"}})");
+  EXPECT_NE(e.find("Invalid configuration 'cpi.json': duplicate key 'uri' at $.libvirt.uri"),
+            std::string::npos)
+      << e;
+}
+
 TEST(ConfigTest, InvalidJsonIsReported) {
   EXPECT_NE(LoadError("{").find("not valid JSON"), std::string::npos);
 }

@@ -95,6 +95,18 @@ TEST(DiskSizeTest, ConvertsMibAndRefusesOutOfRange) {
   }
 }
 
+// Issue 17: a v1 call answers attach_disk with null, so the Director has no hint to hand the agent
+// even for a v2+ stemcell; only v2 call and v2+ (or unknown) stemcell together pass one.
+TEST(DiskHintTest, DirectorPassesAHintOnlyForV2CallsAndStemcells) {
+  EXPECT_TRUE(DirectorPassesDiskHint(2, 3));
+  EXPECT_TRUE(DirectorPassesDiskHint(2, 2));
+  EXPECT_TRUE(DirectorPassesDiskHint(2, std::nullopt));
+  EXPECT_FALSE(DirectorPassesDiskHint(1, 3));
+  EXPECT_FALSE(DirectorPassesDiskHint(1, std::nullopt));
+  EXPECT_FALSE(DirectorPassesDiskHint(2, 1));
+  EXPECT_FALSE(DirectorPassesDiskHint(1, 1));
+}
+
 TEST(DiskHintTest, IsAByIdPathWithStringValuesOnly) {
   json hint = AttachHint("disk-0123456789abcde");
   EXPECT_EQ(hint, json({{"path", "/dev/disk/by-id/virtio-disk-0123456789abcde"}}));

@@ -58,8 +58,34 @@ TEST(DispatcherTest, MalformedRequestIsCpiError) {
 TEST(DispatcherTest, WrongArgumentTypeIsNamedBeforeAnythingHappens) {
   json r = Call(R"({"method":"delete_vm","arguments":[42]})");
   ExpectErrorShape(r, "Bosh::Clouds::CpiError");
-  EXPECT_EQ(r["error"]["message"],
-            "Invalid arguments for 'delete_vm': argument 1 (vm_cid) must be a string, got integer");
+  EXPECT_EQ(
+      r["error"]["message"],
+      "Invalid arguments for 'delete_vm': argument 1 (vm_cid) must be a string, got integer 42");
+}
+
+// Issue 17: "must be an integer, got integer" for 2^63, "invalid JSON" for 2^64.
+TEST(DispatcherTest, NumbersOutOfRangeAreNamedInTheCallersTerms) {
+  for (const auto& [size, message] : std::vector<std::pair<std::string, std::string>>{
+           {"9223372036854775808", "size 9223372036854775808 MiB is out of range 1..67108864"},
+           {"18446744073709551616", "size 18446744073709551616 MiB is out of range 1..67108864"},
+           {"99999999999999999999999", "size 99999999999999999999999 MiB is out of range"},
+           {"0", "size 0 MiB is out of range 1..67108864"},
+           {"-1", "size -1 MiB is out of range 1..67108864"},
+           {"1e30", "size 1e+30 MiB is out of range 1..67108864"},
+           {"1.5", "argument 1 (size) must be an integer, got number 1.5"},
+           {"\"x\"", "argument 1 (size) must be an integer, got string"}}) {
+    SCOPED_TRACE(size);
+    json r = Call(R"({"method":"create_disk","arguments":[)" + size + R"(,{},null]})");
+    ExpectErrorShape(r, "Bosh::Clouds::CpiError");
+    std::string got = r["error"]["message"];
+    EXPECT_EQ(got.rfind("Invalid arguments for 'create_disk': ", 0), 0u) << got;
+    EXPECT_NE(got.find(message), std::string::npos) << got;
+  }
+  json r = Call(R"({"method":"resize_disk","arguments":["disk-1",18446744073709551616]})");
+  EXPECT_EQ(
+      r["error"]["message"],
+      "Invalid arguments for 'resize_disk': new_size 18446744073709551616 MiB is out of range "
+      "1..67108864");
 }
 
 TEST(DispatcherTest, WrongArgumentCountIsNamed) {

@@ -94,7 +94,40 @@ TEST(RequestTest, RejectsContextThatIsNotAnObject) {
 TEST(RequestTest, RejectsOversizedRequest) {
   std::string big =
       R"({"method":"info","arguments":[")" + std::string(kMaxRequestBytes, 'a') + R"("]})";
-  EXPECT_NE(ParseError(big).find("bytes accepted"), std::string::npos);
+  EXPECT_NE(
+      ParseError(big).find("request is more than 16 MiB; at most 16777216 bytes are accepted"),
+      std::string::npos)
+      << ParseError(big);
+}
+
+// Issue 17: valid JSON whose number simdjson cannot hold was "invalid JSON".
+TEST(RequestTest, NumbersBeyondRangeAreNamedWithTheirPathNotInvalidJson) {
+  std::string e =
+      ParseError(R"({"method":"info","arguments":[],"context":{"x":[1,18446744073709551616]}})");
+  EXPECT_NE(e.find("the number 18446744073709551616 at $.context.x[1] is out of range"),
+            std::string::npos)
+      << e;
+  e = ParseError(R"({"method":"info","arguments":[{"a b":1e400}]})");
+  EXPECT_NE(e.find("the number 1e400 at $.arguments[0][\"a b\"] is out of range"),
+            std::string::npos)
+      << e;
+  e = ParseError(R"({"method":"create_disk","arguments":[18446744073709551616,{}]})");
+  EXPECT_EQ(e,
+            "Invalid arguments for 'create_disk': size 18446744073709551616 MiB is out of range "
+            "1..67108864");
+  // Not JSON at all stays "invalid JSON".
+  EXPECT_NE(ParseError(R"({"method":"info","arguments":[01]})").find("invalid JSON"),
+            std::string::npos);
+}
+
+// Defect 3 of issue 17: simdjson returns the first of two equal keys, Ruby and Go the last.
+TEST(RequestTest, RejectsDuplicateKeysAnywhereNamingKeyAndPath) {
+  std::string e = ParseError(R"({"method":"delete_vm","method":"info","arguments":["vm-1"]})");
+  EXPECT_NE(e.find("duplicate key 'method' at $.method"), std::string::npos) << e;
+  e = ParseError(R"({"method":"create_vm","arguments":["a","s",{"cpu":1,"cpu":2},{}]})");
+  EXPECT_NE(e.find("duplicate key 'cpu' at $.arguments[2].cpu"), std::string::npos) << e;
+  e = ParseError(R"({"method":"info","arguments":[],"context":{"vm":{"x":1,"x":1}}})");
+  EXPECT_NE(e.find("$.context.vm.x"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -25,6 +25,13 @@ struct DiskProperties {
 // cpi::Error (CpiError) naming the key when it is not one of the supported strings.
 DiskProperties ParseDiskProperties(const nlohmann::json& cloud_properties);
 
+// Whether the Director hands the agent a disk hint after attach_disk (`add_persistent_disk`): only
+// when the call is API v2 or later (a v1 call's attach_disk answers null, so there is no hint to
+// pass) and the stemcell is too (context vm.stemcell.api_version >= 2, or absent: docs/CONTRACT.md
+// §2). Otherwise the agent learns of its persistent disks only from disks.persistent in its
+// settings, which attach/detach_disk must then rewrite on the config drive.
+bool DirectorPassesDiskHint(int request_api_version, std::optional<int64_t> stemcell_api_version);
+
 // `size_mib` in bytes. Throws cpi::Error (CpiError) unless 1 <= size_mib <= kMaxDiskMib.
 uint64_t DiskSizeBytes(int64_t size_mib);
 

@@ -70,9 +70,9 @@ struct AttachResult {
 };
 
 struct ConfigDriveUpdate {
-  // API v1 stemcells (context vm.stemcell.api_version == 1) read persistent disks from the agent
-  // settings: rebuild the VM's config drive with disks.persistent updated and swap the CD-ROM's
-  // media. API v2+ agents get the hint from the Director instead.
+  // When the Director hands the agent no disk hint (a v1 call or a v1 stemcell:
+  // DirectorPassesDiskHint) the agent reads persistent disks from its settings: rebuild the VM's
+  // config drive with disks.persistent updated and swap the CD-ROM's media.
   bool enabled = false;
 };
 

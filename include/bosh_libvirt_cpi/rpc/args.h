@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ struct ArgSpec {
   std::string_view name;
   ArgKind kind;
   bool optional = false;  // may be left out entirely (e.g. create_stemcell's v3 `env`)
+  // kInteger only: the accepted range and its unit, for a message in the caller's terms
+  // ("size 18446744073709551616 MiB is out of range 1..67108864").
+  int64_t min = std::numeric_limits<int64_t>::min();
+  int64_t max = std::numeric_limits<int64_t>::max();
+  std::string_view unit = {};
 };
 
 // Positional arguments of one call. Validate() checks count and JSON types against the method's
@@ -54,5 +60,12 @@ class Args {
 
 // Reads a whole number (integer, or a double with no fraction) or nullopt.
 std::optional<int64_t> AsWholeNumber(simdjson::dom::element value);
+
+// A JSON number as the caller wrote it, as near as the parsed value allows: integers exactly,
+// other numbers in their shortest round-trip form.
+std::string NumberText(simdjson::dom::element value);
+
+// "size 5 MiB is out of range 1..67108864": `text` is the number as written.
+std::string OutOfRange(const ArgSpec& spec, std::string_view text);
 
 }  // namespace cpi::rpc

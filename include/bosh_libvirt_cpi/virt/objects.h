@@ -162,6 +162,8 @@ class Connection {
   virtual std::unique_ptr<Domain> FindDomainByUuid(const std::string& uuid) = 0;
   virtual std::unique_ptr<Pool> FindPool(const std::string& name) = 0;
   virtual bool HasNetwork(const std::string& name) = 0;
+  // The network's definition (XML), or nullopt when no such network exists.
+  virtual std::optional<std::string> NetworkXml(const std::string& name) = 0;
   // Defines (does not start) a domain from `xml`, validated against libvirt's schema.
   virtual std::unique_ptr<Domain> DefineDomain(const std::string& xml, const std::string& name) = 0;
   // Every domain, defined or running, with its XML; domains that disappear meanwhile are left out.

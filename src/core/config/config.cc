@@ -8,6 +8,7 @@
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/json/convert.h"
+#include "bosh_libvirt_cpi/json/duplicate_keys.h"
 #include "bosh_libvirt_cpi/util/read_file.h"
 #include "bosh_libvirt_cpi/util/text.h"
 
@@ -160,6 +161,11 @@ Config Load(std::optional<std::string_view> file_text, std::string_view source,
     if (auto error = parser.parse(file_text->data(), file_text->size()).get(root)) {
       throw CpiError("Invalid configuration " + std::string(source) +
                      ": not valid JSON: " + simdjson::error_message(error));
+    }
+    if (std::optional<cpi::json::DuplicateKey> dup = cpi::json::FindDuplicateKey(root)) {
+      throw CpiError("Invalid configuration " + std::string(source) + ": duplicate key " +
+                     Quote(dup->key) + " at " + dup->path +
+                     "; JSON readers disagree on which value counts, so remove one");
     }
     document = cpi::json::ToJson(root);
   }

@@ -1,5 +1,6 @@
 #include "bosh_libvirt_cpi/rpc/args.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "bosh_libvirt_cpi/errors.h"
@@ -33,6 +34,19 @@ const char* KindName(ArgKind kind) {
   return "?";
 }
 
+bool IsNumber(element value) {
+  element_type t = value.type();
+  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
+}
+
+// A number that is whole, though maybe beyond int64 (an integer kInteger then reports as out of
+// range instead of "not an integer").
+bool IsWhole(element value) {
+  if (value.type() != element_type::DOUBLE) return IsNumber(value);
+  double d = value.get_double().value_unsafe();
+  return std::isfinite(d) && std::floor(d) == d;
+}
+
 bool Matches(ArgKind kind, element value) {
   element_type t = value.type();
   bool is_null = t == element_type::NULL_VALUE;
@@ -40,7 +54,7 @@ bool Matches(ArgKind kind, element value) {
     case ArgKind::kString:
       return t == element_type::STRING;
     case ArgKind::kInteger:
-      return AsWholeNumber(value).has_value();
+      return IsWhole(value);
     case ArgKind::kObject:
       return t == element_type::OBJECT;
     case ArgKind::kArray:
@@ -57,7 +71,37 @@ bool Matches(ArgKind kind, element value) {
   return false;
 }
 
+// The value's description in a "must be ..., got ..." message: its type, and for a number the
+// number itself.
+std::string Got(element value) {
+  std::string got = json::TypeName(value.type());
+  if (IsNumber(value)) got += " " + NumberText(value);
+  return got;
+}
+
 }  // namespace
+
+std::string NumberText(element value) {
+  switch (value.type()) {
+    case element_type::INT64:
+      return std::to_string(value.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return std::to_string(value.get_uint64().value_unsafe());
+    case element_type::DOUBLE: {
+      char buf[64];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value.get_double().value_unsafe());
+      return ec == std::errc() ? std::string(buf, end) : "?";
+    }
+    default:
+      return "";
+  }
+}
+
+std::string OutOfRange(const ArgSpec& spec, std::string_view text) {
+  std::string unit = spec.unit.empty() ? "" : " " + std::string(spec.unit);
+  return std::string(spec.name) + " " + std::string(text) + unit + " is out of range " +
+         std::to_string(spec.min) + ".." + std::to_string(spec.max);
+}
 
 std::optional<int64_t> AsWholeNumber(element value) {
   switch (value.type()) {
@@ -96,7 +140,14 @@ void Args::Validate(std::span<const ArgSpec> spec) const {
     if (!Matches(spec[i].kind, value)) {
       throw CpiError("Invalid arguments for '" + method_ + "': argument " + std::to_string(i + 1) +
                      " (" + std::string(spec[i].name) + ") must be " + KindName(spec[i].kind) +
-                     ", got " + json::TypeName(value.type()));
+                     ", got " + Got(value));
+    }
+    if (spec[i].kind == ArgKind::kInteger) {
+      std::optional<int64_t> n = AsWholeNumber(value);
+      if (!n || *n < spec[i].min || *n > spec[i].max) {
+        throw CpiError("Invalid arguments for '" + method_ +
+                       "': " + OutOfRange(spec[i], NumberText(value)));
+      }
     }
   }
 }

@@ -1,11 +1,13 @@
 #include "bosh_libvirt_cpi/rpc/methods.h"
 
 #include "bosh_libvirt_cpi/actions/core_actions.h"
+#include "bosh_libvirt_cpi/disk/disk_model.h"
 
 namespace cpi::rpc {
 namespace {
 
 using K = ArgKind;
+using disk::kMaxDiskMib;
 
 constexpr ArgSpec kCreateStemcell[] = {
     {"image_path", K::kString}, {"cloud_properties", K::kObject}, {"env", K::kAny, true}};
@@ -17,12 +19,15 @@ constexpr ArgSpec kVmCid[] = {{"vm_cid", K::kString}};
 constexpr ArgSpec kSetVmMetadata[] = {{"vm_cid", K::kString}, {"metadata", K::kObject}};
 constexpr ArgSpec kConfigureNetworks[] = {{"vm_cid", K::kString}, {"networks", K::kObject}};
 constexpr ArgSpec kVmResources[] = {{"vm_resources", K::kObject}};
-constexpr ArgSpec kCreateDisk[] = {
-    {"size", K::kInteger}, {"cloud_properties", K::kObjectOrNull}, {"vm_cid", K::kStringOrNull}};
+constexpr ArgSpec kCreateDisk[] = {{"size", K::kInteger, false, 1, kMaxDiskMib, "MiB"},
+                                   {"cloud_properties", K::kObjectOrNull},
+                                   {"vm_cid", K::kStringOrNull}};
 constexpr ArgSpec kDiskCid[] = {{"disk_cid", K::kString}};
-constexpr ArgSpec kResizeDisk[] = {{"disk_cid", K::kString}, {"new_size", K::kInteger}};
-constexpr ArgSpec kUpdateDisk[] = {
-    {"disk_cid", K::kString}, {"new_size", K::kInteger}, {"cloud_properties", K::kObjectOrNull}};
+constexpr ArgSpec kResizeDisk[] = {{"disk_cid", K::kString},
+                                   {"new_size", K::kInteger, false, 1, kMaxDiskMib, "MiB"}};
+constexpr ArgSpec kUpdateDisk[] = {{"disk_cid", K::kString},
+                                   {"new_size", K::kInteger, false, 1, kMaxDiskMib, "MiB"},
+                                   {"cloud_properties", K::kObjectOrNull}};
 constexpr ArgSpec kVmDisk[] = {{"vm_cid", K::kString}, {"disk_cid", K::kString}};
 constexpr ArgSpec kSetDiskMetadata[] = {{"disk_cid", K::kString}, {"metadata", K::kObject}};
 constexpr ArgSpec kSnapshotDisk[] = {{"disk_cid", K::kString}, {"metadata", K::kObjectOrNull}};

@@ -5,13 +5,14 @@ namespace cpi::actions {
 
 // detach_disk(vm_cid, disk_cid): removed from the definition and unplugged from the running
 // guest, confirmed by re-reading the live XML (bounded, see disk::DetachOptions). Not attached:
-// DiskNotAttached; missing VM: CloudError. API v1 stemcells get their config drive rebuilt
-// without the disk.
+// DiskNotAttached; missing VM: CloudError. Where attach_disk rebuilt the config drive (no hint
+// from the Director, disk::DirectorPassesDiskHint) it is rebuilt again without the disk.
 nlohmann::json DetachDisk(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
   std::string disk_cid = call.args.String(1);
   disk::ConfigDriveUpdate config_drive;
-  config_drive.enabled = call.request.stemcell_api_version == 1;
+  config_drive.enabled =
+      !disk::DirectorPassesDiskHint(call.request.api_version, call.request.stemcell_api_version);
   host::OnHost(call.Config(), "Detaching disk " + Quote(disk_cid) + " from VM " + Quote(vm_cid),
                [&](host::Host& host) {
                  disk::DetachDisk(host, vm_cid, disk_cid, disk::DetachOptions{}, config_drive);

@@ -46,6 +46,10 @@ DiskProperties ParseDiskProperties(const nlohmann::json& cloud_properties) {
   return props;
 }
 
+bool DirectorPassesDiskHint(int request_api_version, std::optional<int64_t> stemcell_api_version) {
+  return request_api_version >= 2 && stemcell_api_version.value_or(2) >= 2;
+}
+
 uint64_t DiskSizeBytes(int64_t size_mib) {
   if (size_mib < 1 || size_mib > kMaxDiskMib) {
     throw CpiError("disk size " + std::to_string(size_mib) + " MiB is out of range (1 to " +
@@ -59,7 +63,6 @@ nlohmann::json AttachHint(const std::string& disk_cid) {
 }
 
 std::string UserAlias(const std::string& disk_cid) { return "ua-" + disk_cid; }
-
 
 std::vector<DiskDeviceEntry> ReadDiskDevices(const std::string& domain_xml,
                                              const std::string& what) {

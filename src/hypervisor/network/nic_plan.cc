@@ -12,6 +12,7 @@
 #include <sys/random.h>
 
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/network/address.h"
 
 namespace cpi::network {
 namespace {
@@ -82,11 +83,7 @@ Request ParseNetwork(const std::string& name, const json& spec, const std::strin
   r.manual = type == "manual";
   r.has_nic = type != "vip";
 
-  if (r.manual) {
-    auto ip = spec.find("ip");
-    if (ip == spec.end() || ip->is_null()) throw CpiError(Where(name) + "ip is missing");
-    if (!ip->is_string()) throw CpiError(Where(name) + "ip must be a string");
-  }
+  if (r.manual) CheckStaticAddress(name, spec);
   if (auto it = spec.find("use_dhcp"); it != spec.end() && !it->is_null()) {
     if (!it->is_boolean()) throw CpiError(Where(name) + "use_dhcp must be a boolean");
     r.use_dhcp = it->get<bool>();

@@ -148,6 +148,13 @@ class LibvirtConnection final : public Connection {
     return std::make_unique<LibvirtPool>(conn_, std::move(*pool), name);
   }
   bool HasNetwork(const std::string& name) override { return conn_.FindNetwork(name).has_value(); }
+  std::optional<std::string> NetworkXml(const std::string& name) override {
+    std::optional<NetworkPtr> net = conn_.FindNetwork(name);
+    if (!net) return std::nullopt;
+    CString xml(virNetworkGetXMLDesc(net->get(), 0));
+    if (!xml) throw Error::Last("reading the definition of network '" + name + "'");
+    return std::string(xml.get());
+  }
   std::unique_ptr<Domain> DefineDomain(const std::string& xml, const std::string& name) override {
     return std::make_unique<LibvirtDomain>(virt::DefineDomain(conn_.get(), xml, name), name);
   }

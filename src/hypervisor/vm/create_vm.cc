@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <set>
 
 #include <boost/filesystem/path.hpp>
@@ -11,6 +12,7 @@
 #include "bosh_libvirt_cpi/agent/settings.h"
 #include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/names/names.h"
+#include "bosh_libvirt_cpi/network/address.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
@@ -47,6 +49,38 @@ void CheckNetworksExist(host::Host& host, const std::vector<network::Nic>& nics)
       throw CloudError("libvirt network " + Quote(nic.libvirt_network) + " (BOSH network " +
                        Quote(nic.bosh_network) + ") does not exist on " +
                        Quote(util::RedactUri(host.conn().uri())));
+    }
+  }
+}
+
+// Every static IP on a libvirt network lies in one of that network's subnets: libvirt routes and
+// NATs only those. Bridges are not checked (their IP plan is not libvirt's), nor networks without
+// <ip>; a missing network is CheckNetworksExist's to report.
+void CheckAddressesInSubnets(host::Host& host, const network::NicPlan& plan) {
+  std::map<std::string, std::vector<network::Subnet>> subnets;  // libvirt network -> subnets
+  for (const network::Nic& nic : plan.nics) {
+    if (nic.libvirt_network.empty() || subnets.count(nic.libvirt_network) != 0) continue;
+    std::optional<std::string> xml = host.conn().NetworkXml(nic.libvirt_network);
+    subnets[nic.libvirt_network] =
+        xml ? network::LibvirtNetworkSubnets(*xml) : std::vector<network::Subnet>{};
+  }
+  for (const auto& [name, spec] : plan.networks.items()) {
+    if (!spec.contains("mac") || !spec.contains("ip") || !spec["ip"].is_string()) continue;
+    if (spec.value("type", "manual") != "manual") continue;
+    auto nic = std::find_if(plan.nics.begin(), plan.nics.end(),
+                            [&](const network::Nic& n) { return n.mac == spec["mac"]; });
+    if (nic == plan.nics.end() || nic->libvirt_network.empty()) continue;
+    const std::vector<network::Subnet>& in = subnets[nic->libvirt_network];
+    std::string ip_text = spec["ip"].get<std::string>();
+    std::optional<network::Address> ip = network::ParseAddress(ip_text);
+    if (in.empty() || !ip) continue;
+    auto contains = [&](const network::Subnet& s) { return s.Contains(*ip); };
+    if (std::none_of(in.begin(), in.end(), contains)) {
+      std::string list;
+      for (const network::Subnet& s : in) list += (list.empty() ? "" : ", ") + s.ToString();
+      throw CpiError("network " + Quote(name) + ": ip " + Quote(ip_text) +
+                     " is outside the subnet of libvirt network " + Quote(nic->libvirt_network) +
+                     " (" + list + ")");
     }
   }
 }
@@ -141,12 +175,18 @@ CheckedInput CheckInput(host::Host& host, const CreateVmInput& in) {
   const config::Config& config = host.config();
   CheckedInput checked;
   if (in.agent_id.empty()) throw CpiError("agent_id is empty");
+  if (std::any_of(in.agent_id.begin(), in.agent_id.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    throw CpiError("agent_id " + Quote(in.agent_id) +
+                   " contains a control character, which the VM's record (XML) cannot hold");
+  }
   checked.props = ParseVmProperties(in.cloud_properties);
   if (config.agent.mbus.empty()) {
     throw CpiError("agent.mbus is not set in the CPI configuration; the agent needs it");
   }
   // Dry run of the plan to validate networks before touching the host.
-  network::PlanNics(in.networks, config.libvirt.network, network::RandomMac);
+  CheckAddressesInSubnets(
+      host, network::PlanNics(in.networks, config.libvirt.network, network::RandomMac));
   checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
   checked.domain_type = host.DomainType();
   return checked;
