@@ -150,8 +150,7 @@ void Rollback::UndoAndRethrow() {
   std::string list;
   for (const std::string& object : left) list += (list.empty() ? "" : "; ") + object;
   std::string message =
-      What() + "; the rollback could not prove removed: " + list + " on " +
-      Quote(host_.conn().uri()) +
+      What() + "; the rollback could not prove removed: " + list +
       ". Not retryable while they may exist (a retry could run beside them, e.g. a second VM with "
       "the same IP): once libvirt answers, remove them with `bosh-libvirt-cpi cleanup` "
       "(`--dry-run` lists them; it removes leftovers older than --min-age) or with virsh";
