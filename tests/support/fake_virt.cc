@@ -17,6 +17,9 @@ namespace {
 constexpr int kInternalError = 1;
 constexpr int kNoDomain = 42;
 constexpr int kNoVolume = 50;
+// VIR_ERR_SYSTEM_ERROR from VIR_FROM_RPC: the daemon went away (transient).
+constexpr int kSystemError = 38;
+constexpr int kFromRpc = 7;
 
 std::string ScopeName(virt::Scope scope) {
   switch (scope) {
@@ -312,10 +315,16 @@ std::string FakeHypervisor::AddVolume(const std::string& name, uint64_t capacity
 
 void FakeHypervisor::Record(const std::string& call) {
   calls.push_back(call);
+  if (connection_lost) {
+    throw virt::Error(call + ": End of file while reading data", kSystemError, kFromRpc);
+  }
   for (const std::string& pattern : fail) {
     if (std::regex_search(call, std::regex(pattern))) {
       throw virt::Error(call + ": injected failure", kInternalError, 0);
     }
+  }
+  for (const std::string& pattern : lose_connection_after) {
+    if (std::regex_search(call, std::regex(pattern))) connection_lost = true;
   }
 }
 
@@ -340,6 +349,17 @@ std::string FakeHypervisor::VolumeXml(const std::string& name) const {
 
 std::unique_ptr<virt::Connection> FakeConnection(FakeHypervisor& hypervisor) {
   return std::make_unique<FakeConnectionImpl>(hypervisor);
+}
+
+std::unique_ptr<virt::Connection> FakeReconnect(FakeHypervisor& hypervisor) {
+  hypervisor.calls.push_back("connect");
+  if (hypervisor.refuse_connects > 0) {
+    --hypervisor.refuse_connects;
+    throw virt::Error("connecting: Failed to connect socket: No such file or directory",
+                      kSystemError, kFromRpc);
+  }
+  hypervisor.connection_lost = false;
+  return FakeConnection(hypervisor);
 }
 
 FakeWorld::FakeWorld()

@@ -43,6 +43,12 @@ struct FakeHypervisor {
 
   std::vector<std::string> calls;
   std::vector<std::string> fail;  // ECMAScript regular expressions, searched in each call line
+  // A call matching one of these acts, then the daemon is lost: every later call is recorded and
+  // throws a transient virt::Error until FakeReconnect succeeds, which it does after refusing
+  // `refuse_connects` attempts (each recorded as "connect").
+  std::vector<std::string> lose_connection_after;
+  bool connection_lost = false;
+  int refuse_connects = 0;
 
   // Adds a volume as if some earlier call had made it; returns its path.
   std::string AddVolume(const std::string& name, uint64_t capacity,
@@ -57,6 +63,8 @@ struct FakeHypervisor {
 
 // A connection to `hypervisor`, which must outlive it and every object it hands out.
 std::unique_ptr<virt::Connection> FakeConnection(FakeHypervisor& hypervisor);
+// A new connection after a lost one (host::Host::Connector): see lose_connection_after.
+std::unique_ptr<virt::Connection> FakeReconnect(FakeHypervisor& hypervisor);
 
 // What a service test needs: a fake hypervisor, a CPI configuration naming its URI and pool, and
 // a lock folder of its own (removed on destruction).
@@ -67,7 +75,9 @@ struct FakeWorld {
   FakeWorld& operator=(const FakeWorld&) = delete;
 
   // A host over a new connection to `hv`, as an action opens one per call.
-  host::Host OpenHost() { return host::Host(config, FakeConnection(hv)); }
+  host::Host OpenHost() {
+    return host::Host(config, FakeConnection(hv), [this] { return FakeReconnect(hv); });
+  }
 
   FakeHypervisor hv;
   std::filesystem::path lock_dir;

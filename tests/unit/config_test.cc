@@ -27,11 +27,13 @@ TEST(ConfigTest, DefaultsWithoutFile) {
   EXPECT_EQ(c.libvirt.uri, "qemu:///system");
   EXPECT_EQ(c.libvirt.storage_pool, "default");
   EXPECT_EQ(c.libvirt.domain_type, DomainType::kAuto);
+  EXPECT_EQ(c.libvirt.rollback_reconnect_seconds, 30);
 }
 
 TEST(ConfigTest, ReadsEveryKnownKey) {
   Config c = Load(R"({"libvirt":{"uri":"qemu+ssh://h/system","storage_pool":"bosh",
-      "network":"n","domain_type":"qemu","console_log_dir":"/l","machine_type":"q35"},
+      "network":"n","domain_type":"qemu","console_log_dir":"/l","machine_type":"q35",
+      "rollback_reconnect_seconds":5},
       "agent":{"mbus":"nats://1.2.3.4:4222","ntp":["a","b"],
                "blobstore":{"provider":"local","options":{"blobstore_path":"/x"}}},
       "lock_dir":"/tmp/l","templates_dir":"/t"})",
@@ -41,6 +43,7 @@ TEST(ConfigTest, ReadsEveryKnownKey) {
   EXPECT_EQ(c.libvirt.network, "n");
   EXPECT_EQ(c.libvirt.domain_type, DomainType::kQemu);
   EXPECT_EQ(c.libvirt.machine_type, "q35");
+  EXPECT_EQ(c.libvirt.rollback_reconnect_seconds, 5);
   EXPECT_EQ(c.agent.mbus, "nats://1.2.3.4:4222");
   EXPECT_EQ(c.agent.ntp, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(c.agent.blobstore["provider"], "local");
@@ -64,6 +67,12 @@ TEST(ConfigTest, WrongTypeIsNamed) {
   EXPECT_NE(LoadError(R"({"libvirt":{"domain_type":"xen"}})").find("must be one of"),
             std::string::npos);
   EXPECT_NE(LoadError("[]").find("must be an object"), std::string::npos);
+  for (const char* bad : {"-1", "3601", "1.5", "\"30\""}) {
+    EXPECT_NE(LoadError(std::string(R"({"libvirt":{"rollback_reconnect_seconds":)") + bad + "}}")
+                  .find("'libvirt.rollback_reconnect_seconds' must be an integer from 0 to 3600"),
+              std::string::npos)
+        << bad;
+  }
 }
 
 TEST(ConfigTest, DuplicateKeyIsNamedWithItsPath) {

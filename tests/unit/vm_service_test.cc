@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <optional>
+
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
@@ -43,6 +46,7 @@ class CreateVmTest : public ::testing::Test {
       ADD_FAILURE() << "create_vm succeeded";
     } catch (const Error& e) {
       EXPECT_EQ(e.type(), ErrorType::kVmCreationFailed) << e.what();
+      failure_ = e;
     }
     std::vector<std::string> created = hv_.CallsStartingWith("create_volume ");
     if (created.empty()) return "";
@@ -50,7 +54,14 @@ class CreateVmTest : public ::testing::Test {
     return root.substr(0, root.size() - std::string("-root").size());
   }
 
+  // The undo of a defined domain and its three volumes, in order.
+  static std::vector<std::string> UndoOfEverything(const std::string& cid) {
+    return {"destroy_domain " + cid, "undefine_domain " + cid, "delete_volume " + cid + "-config",
+            "delete_volume " + cid + "-ephemeral", "delete_volume " + cid + "-root"};
+  }
+
   testing::FakeWorld world_;
+  std::optional<Error> failure_;  // what the last CreateExpectingFailure caught
   FakeHypervisor& hv_ = world_.hv;
   config::Config& config_ = world_.config;
   std::string stemcell_;
@@ -77,13 +88,8 @@ TEST_F(CreateVmTest, FailedStartUndoesEverythingInReverseOrder) {
   std::string cid = CreateExpectingFailure();
   ASSERT_FALSE(cid.empty());
   std::vector<std::string> undo(hv_.calls.begin() + 6, hv_.calls.end());
-  EXPECT_EQ(undo, (std::vector<std::string>{
-                      "destroy_domain " + cid,
-                      "undefine_domain " + cid,
-                      "delete_volume " + cid + "-config",
-                      "delete_volume " + cid + "-ephemeral",
-                      "delete_volume " + cid + "-root",
-                  }));
+  EXPECT_EQ(undo, UndoOfEverything(cid));
+
   EXPECT_TRUE(hv_.domains.empty());
   EXPECT_EQ(hv_.volumes.size(), 1u) << "only the stemcell is left";
 }
@@ -136,6 +142,65 @@ TEST_F(CreateVmTest, MissingStemcellChangesNothing) {
     EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(hv_.calls.empty());
+}
+
+// The daemon is lost right after the domain was defined (the start fails with a transient
+// error) and refuses two reconnects: the rollback reconnects, removes the domain and the volumes
+// on the new connection, proves them gone, and only then answers retryable.
+TEST_F(CreateVmTest, LostDaemonIsReconnectedToUndoEverythingBeforeARetryableAnswer) {
+  hv_.lose_connection_after.push_back("^define_domain ");
+  hv_.refuse_connects = 2;
+  std::string cid = CreateExpectingFailure();
+  ASSERT_TRUE(failure_.has_value());
+  EXPECT_TRUE(failure_->ok_to_retry()) << failure_->what();
+  std::vector<std::string> undo(hv_.calls.begin() + 5, hv_.calls.end());
+  std::vector<std::string> expected = {"start_domain " + cid,
+                                       "destroy_domain " + cid,  // fails: the connection is lost
+                                       "connect", "connect", "connect"};
+  for (const std::string& call : UndoOfEverything(cid)) expected.push_back(call);
+  EXPECT_EQ(undo, expected);
+  EXPECT_TRUE(hv_.domains.empty());
+  EXPECT_EQ(hv_.volumes.size(), 1u) << "only the stemcell is left";
+}
+
+// A request that failed because the daemon was lost may have been carried out: the volume it
+// was making is deleted too (a volume refused by libvirt is not:
+// FailedSecondVolumeDeletesOnlyTheFirst).
+TEST_F(CreateVmTest, VolumeWhoseAnswerWasLostIsDeletedToo) {
+  hv_.lose_connection_after.push_back("^create_volume .*-ephemeral$");
+  std::string cid = CreateExpectingFailure();
+  ASSERT_FALSE(cid.empty());
+  EXPECT_EQ(hv_.calls, (std::vector<std::string>{
+                           "create_volume " + cid + "-root",
+                           "create_volume " + cid + "-ephemeral",
+                           "create_volume " + cid + "-config",
+                           "delete_volume " + cid + "-config",
+                           "connect",
+                           "delete_volume " + cid + "-config",
+                           "delete_volume " + cid + "-ephemeral",
+                           "delete_volume " + cid + "-root",
+                       }));
+  EXPECT_EQ(hv_.volumes.size(), 1u);
+}
+
+// The daemon stays away longer than libvirt.rollback_reconnect_seconds: the answer is not
+// retryable and names every object that may be left, and the cleanup command.
+TEST_F(CreateVmTest, DaemonGoneLongerThanTheBoundIsNotRetryableAndNamesTheLeftovers) {
+  config_.libvirt.rollback_reconnect_seconds = 1;
+  hv_.lose_connection_after.push_back("^define_domain ");
+  hv_.refuse_connects = 1000;
+  auto start = std::chrono::steady_clock::now();
+  std::string cid = CreateExpectingFailure();
+  ASSERT_TRUE(failure_.has_value());
+  std::string message = failure_->what();
+  EXPECT_FALSE(failure_->ok_to_retry()) << message;
+  for (const std::string& object :
+       {"domain '" + cid + "'", "volume '" + cid + "-root'", "volume '" + cid + "-ephemeral'",
+        "volume '" + cid + "-config'", std::string("bosh-libvirt-cpi cleanup")}) {
+    EXPECT_NE(message.find(object), std::string::npos) << object << " not in: " << message;
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(hv_.volumes.size(), 4u) << "nothing could be removed";
 }
 
 }  // namespace

@@ -21,6 +21,9 @@ struct Libvirt {
   std::string console_log_dir = "/var/log/libvirt/qemu";
   // Domain machine type; empty lets libvirt choose (pc = i440fx on Debian 12).
   std::string machine_type;
+  // How long a call whose connection was lost keeps reconnecting to roll back what it made
+  // before it gives up and answers ok_to_retry false (docs/ARCHITECTURE.md §8).
+  int rollback_reconnect_seconds = 30;
 };
 
 struct Agent {

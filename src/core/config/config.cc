@@ -43,6 +43,14 @@ class Reader {
     return s;
   }
 
+  int Integer(const json& value, const std::string& path, int min, int max) const {
+    if (!value.is_number_integer() || value.get<int64_t>() < min || value.get<int64_t>() > max) {
+      Fail(path, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                     ", got " + value.dump());
+    }
+    return static_cast<int>(value.get<int64_t>());
+  }
+
   std::vector<std::string> StringList(const json& value, const std::string& path) const {
     if (!value.is_array()) Fail(path, std::string("must be an array, got ") + value.type_name());
     std::vector<std::string> out;
@@ -119,7 +127,7 @@ Config FromJson(const json& document, std::string_view source) {
            if (key == "libvirt") {
              r.Keys(r.Object(value, path), path,
                     {"uri", "storage_pool", "network", "domain_type", "console_log_dir",
-                     "machine_type"},
+                     "machine_type", "rollback_reconnect_seconds"},
                     [&](const std::string& k, const json& v, const std::string& p) {
                       Libvirt& l = config.libvirt;
                       if (k == "uri") l.uri = r.String(v, p);
@@ -128,6 +136,9 @@ Config FromJson(const json& document, std::string_view source) {
                       if (k == "domain_type") l.domain_type = ParseDomainType(r, v, p);
                       if (k == "console_log_dir") l.console_log_dir = r.String(v, p);
                       if (k == "machine_type") l.machine_type = r.String(v, p, true);
+                      if (k == "rollback_reconnect_seconds") {
+                        l.rollback_reconnect_seconds = r.Integer(v, p, 0, 3600);
+                      }
                     });
            } else if (key == "agent") {
              r.Keys(r.Object(value, path), path, {"mbus", "ntp", "blobstore"},

@@ -9,10 +9,10 @@
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/rollback.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
@@ -66,6 +66,20 @@ virt::DetachRequest RequestDetach(virt::Domain& dom, const DiskDeviceEntry& devi
   return dom.DetachDevice(device.xml, scope, what);
 }
 
+// Whether the CD-ROM of domain `vm_cid` holds volume `name`, in either definition.
+bool ConfigDriveIs(host::Host& host, const std::string& vm_cid, const std::string& name) {
+  std::unique_ptr<virt::Domain> dom = host.FindDomain(vm_cid);
+  std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
+  if (!dom || !vol) return false;
+  Definitions defs = ReadDefinitions(*dom);
+  std::string path = vol->Path();
+  for (const std::vector<DiskDeviceEntry>* devices : {&defs.config, &defs.live}) {
+    std::optional<DiskDeviceEntry> cdrom = FindConfigDrive(*devices);
+    if (cdrom && cdrom->path == path) return true;
+  }
+  return false;
+}
+
 // API v1 stemcells: rewrite disks.persistent in the settings on the VM's config drive and swap
 // the CD-ROM's media to the new image. The settings are read back from the drive itself (they
 // hold create_vm's env, which is stored nowhere else and never logged).
@@ -108,21 +122,27 @@ void UpdateConfigDrive(host::Host& host, virt::Domain& dom, const std::string& d
   std::string iso = agent::BuildConfigDriveIso(files);
 
   pool.DeleteVolume(next_name);  // a leftover of an interrupted swap
-  std::unique_ptr<virt::Volume> next = pool.CreateVolume(
-      DiskVolumeXml(next_name, iso.size(), "raw", config.templates_dir), next_name);
-  util::ScopedCleanup undo;
-  undo.Add([&pool, next_name] { pool.DeleteVolume(next_name); });
-  next->UploadBytes(iso);
+  // On failure the new volume is removed and proved gone, reconnecting if the daemon was lost
+  // (host/rollback.h); unless the CD-ROM holds it after all (a swap whose answer was lost).
+  host::WithRollback(host, [&](host::Rollback& undo) {
+    std::unique_ptr<virt::Volume> next = undo.MakeVolume(
+        next_name,
+        [&] {
+          return pool.CreateVolume(
+              DiskVolumeXml(next_name, iso.size(), "raw", config.templates_dir), next_name);
+        },
+        [vm_cid, next_name](host::Host& h) { return ConfigDriveIs(h, vm_cid, next_name); });
+    next->UploadBytes(iso);
 
-  xml::Data d;
-  d.set("path", next->Path());
-  d.set("target", cdrom->target);
-  d.set("bus", cdrom->bus);
-  d.set("alias", cdrom->alias);
-  std::string cdrom_xml = xml::Render("disk-cdrom.xml", d, config.templates_dir);
-  dom.UpdateDevice(cdrom_xml, defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig,
-                   "changing the config drive media of domain " + Quote(vm_cid));
-  undo.Cancel();
+    xml::Data d;
+    d.set("path", next->Path());
+    d.set("target", cdrom->target);
+    d.set("bus", cdrom->bus);
+    d.set("alias", cdrom->alias);
+    std::string cdrom_xml = xml::Render("disk-cdrom.xml", d, config.templates_dir);
+    dom.UpdateDevice(cdrom_xml, defs.active ? virt::Scope::kLiveAndConfig : virt::Scope::kConfig,
+                     "changing the config drive media of domain " + Quote(vm_cid));
+  });
 
   // Keep the domain's own record of its volumes true (names are plain [a-z0-9-] strings).
   if (std::optional<std::string> record = dom.Metadata(vm::kVmNamespace)) {

@@ -4,6 +4,7 @@
 
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/rollback.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
@@ -96,7 +97,13 @@ std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties&
   // 60 random bits per CID: a clash is practically impossible, but cheap to rule out.
   std::string cid = util::NewDiskCid();
   for (int i = 0; i < 5 && host.FindVolume(cid); ++i) cid = util::NewDiskCid();
-  pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, host.config().templates_dir), cid);
+  // A creation whose answer was lost (the daemon restarted) is removed and proved gone before
+  // the error goes out, reconnecting meanwhile (host/rollback.h).
+  host::WithRollback(host, [&](host::Rollback& undo) {
+    undo.MakeVolume(cid, [&] {
+      pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, host.config().templates_dir), cid);
+    });
+  });
   spdlog::info("created disk {} ({}, {}) in pool {}", cid, Mib(bytes), props.format,
                Quote(host.pool_name()));
   return cid;
@@ -165,6 +172,5 @@ void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::j
   WriteJsonVolume(host, names::MetadataVolume(cid), metadata);
   spdlog::info("stored metadata of disk {} in volume {}", cid, names::MetadataVolume(cid));
 }
-
 
 }  // namespace cpi::disk

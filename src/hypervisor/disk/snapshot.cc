@@ -8,10 +8,10 @@
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/host/rollback.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
 #include "bosh_libvirt_cpi/xml/render.h"
 
 namespace cpi::disk {
@@ -77,59 +77,58 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
   std::string snap = util::NewSnapshotCid();
   std::string meta = names::MetadataVolume(snap);
   std::string volume_xml = DiskVolumeXml(snap, disk.capacity, disk.format, config.templates_dir);
-  std::unique_ptr<virt::Domain> dom;  // declared before `undo`, so it outlives the rollback
-  util::ScopedCleanup undo;
-  undo.Add([&pool, snap, meta] {
-    pool.DeleteVolume(meta);
-    if (pool.DeleteVolume(snap)) spdlog::info("deleted partial snapshot {}", snap);
-  });
 
-  std::string vm;
-  for (const Attachment& a : FindAttachments(host, disk)) {
-    if (a.live) vm = a.vm;
-  }
+  // On failure the snapshot and its sidecar are removed and proved gone, reconnecting if the
+  // daemon was lost (host/rollback.h).
   std::string method = "clone";
-  if (!vm.empty()) {
-    // The disk is in use by a running domain. A copy of the file made behind QEMU's back would
-    // mix blocks from different moments (and QEMU holds the image's write lock). QEMU's own backup
-    // job, driven through libvirt's backup API in push mode, copies the disk as it was at the
-    // instant the job started (copy-before-write), while the guest keeps running: the result is
-    // crash-consistent, like pulling the power at that instant. The target volume is created
-    // first, so it lives in the pool with the right format and permissions, and handed to
-    // libvirt with REUSE_EXTERNAL.
-    util::FileLock domain_lock(config.lock_dir, DomainLockName(vm));
-    dom = host.FindDomain(vm);
-    std::string target = dom ? LiveTarget(host, *dom, disk) : "";
-    if (!target.empty()) {
-      std::unique_ptr<virt::Volume> vol = pool.CreateVolume(volume_xml, snap);
-      xml::Data d;
-      d.set("target", target);
-      d.set("snapshot_path", vol->Path());
-      d.set("format", disk.format);
-      std::string backup_xml = xml::Render("disk-backup.xml", d, config.templates_dir);
-      spdlog::info("copying disk {} ({} in running VM {}) into {} with a backup job", disk_cid,
-                   target, vm, snap);
-      dom->BeginPushBackup(backup_xml);
-      virt::Domain* backing_up = dom.get();
-      undo.Add([backing_up] { backing_up->AbortJob(); });
-      WaitForBackup(*dom, snap, options);
-      method = "backup";
-    } else {
-      vm.clear();  // it stopped (or let go of the disk) meanwhile: the clone below is consistent
+  host::WithRollback(host, [&](host::Rollback& undo) {
+    undo.NoteVolume(snap);  // a failed copy may leave a partial one
+    std::string vm;
+    for (const Attachment& a : FindAttachments(host, disk)) {
+      if (a.live) vm = a.vm;
     }
-  }
-  if (method == "clone") {
-    spdlog::info("copying disk {} into {} (no running VM uses it)", disk_cid, snap);
-    pool.CloneVolume(volume_xml, *disk.vol, snap);
-  }
+    if (!vm.empty()) {
+      // The disk is in use by a running domain. A copy of the file made behind QEMU's back would
+      // mix blocks from different moments (and QEMU holds the image's write lock). QEMU's own
+      // backup job, driven through libvirt's backup API in push mode, copies the disk as it was
+      // at the instant the job started (copy-before-write), while the guest keeps running: the
+      // result is crash-consistent, like pulling the power at that instant. The target volume is
+      // created first, so it lives in the pool with the right format and permissions, and handed
+      // to libvirt with REUSE_EXTERNAL.
+      util::FileLock domain_lock(config.lock_dir, DomainLockName(vm));
+      std::unique_ptr<virt::Domain> dom = host.FindDomain(vm);
+      std::string target = dom ? LiveTarget(host, *dom, disk) : "";
+      if (!target.empty()) {
+        std::unique_ptr<virt::Volume> vol = pool.CreateVolume(volume_xml, snap);
+        xml::Data d;
+        d.set("target", target);
+        d.set("snapshot_path", vol->Path());
+        d.set("format", disk.format);
+        std::string backup_xml = xml::Render("disk-backup.xml", d, config.templates_dir);
+        spdlog::info("copying disk {} ({} in running VM {}) into {} with a backup job", disk_cid,
+                     target, vm, snap);
+        undo.Add("the backup job on domain " + Quote(vm), [vm](host::Host& h) {
+          if (std::unique_ptr<virt::Domain> running = h.FindDomain(vm)) running->AbortJob();
+        });
+        dom->BeginPushBackup(backup_xml);
+        WaitForBackup(*dom, snap, options);
+        method = "backup";
+      } else {
+        vm.clear();  // it stopped (or let go of the disk) meanwhile: the clone below is consistent
+      }
+    }
+    if (method == "clone") {
+      spdlog::info("copying disk {} into {} (no running VM uses it)", disk_cid, snap);
+      pool.CloneVolume(volume_xml, *disk.vol, snap);
+    }
 
-  nlohmann::json record = {
-      {"disk_cid", disk_cid},  {"metadata", metadata},
-      {"method", method},      {"vm", vm.empty() ? nlohmann::json(nullptr) : nlohmann::json(vm)},
-      {"format", disk.format}, {"capacity_bytes", disk.capacity},
-      {"created_at", NowUtc()}};
-  WriteJsonVolume(host, meta, record);
-  undo.Cancel();
+    nlohmann::json record = {
+        {"disk_cid", disk_cid},  {"metadata", metadata},
+        {"method", method},      {"vm", vm.empty() ? nlohmann::json(nullptr) : nlohmann::json(vm)},
+        {"format", disk.format}, {"capacity_bytes", disk.capacity},
+        {"created_at", NowUtc()}};
+    undo.MakeVolume(meta, [&] { WriteJsonVolume(host, meta, record); });
+  });
   spdlog::info("created snapshot {} of disk {} ({})", snap, disk_cid, method);
   return snap;
 }

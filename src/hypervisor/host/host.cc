@@ -14,6 +14,14 @@ Host Host::Open(const config::Config& config) {
   }
 }
 
+void Host::Reconnect() {
+  std::unique_ptr<virt::Connection> fresh =
+      connect_ ? connect_() : virt::Connect(config_->libvirt.uri);
+  retired_conns_.push_back(std::move(conn_));
+  if (pool_) retired_pools_.push_back(std::move(pool_));
+  conn_ = std::move(fresh);
+}
+
 virt::Pool& Host::Pool() {
   if (pool_) return *pool_;
   std::unique_ptr<virt::Pool> pool = conn_->FindPool(pool_name());
@@ -41,6 +49,18 @@ std::string Host::DomainType() {
   xml::Document doc = xml::Document::Parse(conn_->CapabilitiesXml(), "host capabilities");
   double hw = doc.Number("count(/capabilities/host/cpu/feature[@name='vmx' or @name='svm'])");
   return hw > 0 ? "kvm" : "qemu";
+}
+
+bool RetryMayHelp() {
+  try {
+    throw;
+  } catch (const virt::Error& e) {
+    return e.transient();
+  } catch (const Error& e) {
+    return e.ok_to_retry();
+  } catch (...) {
+    return false;
+  }
 }
 
 void RethrowWithStep(std::string_view step, ErrorType fallback) {

@@ -9,9 +9,9 @@
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/domain_xml.h"
+#include "bosh_libvirt_cpi/host/rollback.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 #include "bosh_libvirt_cpi/xml/render.h"
 
@@ -149,59 +149,55 @@ std::string ImportStemcell(host::Host& host, RootImage& image,
       Quote(image.path()), FormatName(info.format), info.file_size, info.virtual_size, cid,
       Quote(host.pool_name()));
 
-  util::ScopedCleanup undo;
-  auto delete_on_failure = [&](const std::string& name) {
-    undo.Add([&pool, name] {
-      pool.DeleteVolume(name);
-      spdlog::info("deleted volume {} (rolling back)", name);
+  // On failure both volumes are removed and proved gone, reconnecting if the daemon was lost
+  // (host/rollback.h).
+  host::WithRollback(host, [&](host::Rollback& undo) {
+    // The volume has the image's own format: a raw image stays raw, since qcow2 overlays can back
+    // onto raw files as well, and converting would cost a full rewrite of the image.
+    std::unique_ptr<virt::Volume> vol = undo.MakeVolume(cid, [&] {
+      return pool.CreateVolume(
+          VolumeXml(cid, info.virtual_size, FormatName(info.format), templates_dir), cid);
     });
-  };
 
-  // The volume has the image's own format: a raw image stays raw, since qcow2 overlays can back
-  // onto raw files as well, and converting would cost a full rewrite of the image.
-  std::unique_ptr<virt::Volume> vol = pool.CreateVolume(
-      VolumeXml(cid, info.virtual_size, FormatName(info.format), templates_dir), cid);
-  delete_on_failure(cid);
-
-  // virStorageVolUpload writes over the file libvirt created but never truncates it. A new qcow2
-  // volume is an empty qcow2 file (~200 KiB of metadata), which a real image is always larger
-  // than; should root.img be smaller, the rest is overwritten with zeros rather than left holding
-  // stale metadata. A new raw volume is a sparse file of exactly the image's size.
-  uint64_t upload_bytes = info.file_size;
-  if (info.format == ImageFormat::kQcow2) {
-    upload_bytes = std::max(upload_bytes, PhysicalBytes(*vol));
-  }
-
-  Progress progress("uploading root.img into " + cid, upload_bytes);
-  uint64_t sent = 0;
-  virt::ChunkSource source = [&](char* buf, size_t size) -> size_t {
-    size_t n = 0;
-    try {
-      n = image.Read(buf, size);
-    } catch (...) {
-      cpi::RethrowWithStep("reading image archive");
+    // virStorageVolUpload writes over the file libvirt created but never truncates it. A new
+    // qcow2 volume is an empty qcow2 file (~200 KiB of metadata), which a real image is always
+    // larger than; should root.img be smaller, the rest is overwritten with zeros rather than left
+    // holding stale metadata. A new raw volume is a sparse file of exactly the image's size.
+    uint64_t upload_bytes = info.file_size;
+    if (info.format == ImageFormat::kQcow2) {
+      upload_bytes = std::max(upload_bytes, PhysicalBytes(*vol));
     }
-    if (n == 0 && sent < upload_bytes) {
-      n = static_cast<size_t>(std::min<uint64_t>(size, upload_bytes - sent));
-      std::memset(buf, 0, n);
-    }
-    sent += n;
-    progress.Update(sent);
-    return n;
-  };
-  // Raw images hold long zero runs (free space): sent as holes, they stay unallocated. A qcow2
-  // file has few, and its zero padding (above) must really be written.
-  vol->Upload(source, /*sparse=*/info.format == ImageFormat::kRaw);
-  spdlog::info("uploaded {} bytes into {} in {:.1f} s", sent, cid, progress.Seconds());
 
-  // The sidecar: a raw volume holding exactly the cloud_properties JSON.
-  std::string props = cloud_properties.dump();
-  std::unique_ptr<virt::Volume> props_vol =
-      pool.CreateVolume(VolumeXml(props_name, props.size(), "raw", templates_dir), props_name);
-  delete_on_failure(props_name);
-  props_vol->UploadBytes(props);
+    Progress progress("uploading root.img into " + cid, upload_bytes);
+    uint64_t sent = 0;
+    virt::ChunkSource source = [&](char* buf, size_t size) -> size_t {
+      size_t n = 0;
+      try {
+        n = image.Read(buf, size);
+      } catch (...) {
+        cpi::RethrowWithStep("reading image archive");
+      }
+      if (n == 0 && sent < upload_bytes) {
+        n = static_cast<size_t>(std::min<uint64_t>(size, upload_bytes - sent));
+        std::memset(buf, 0, n);
+      }
+      sent += n;
+      progress.Update(sent);
+      return n;
+    };
+    // Raw images hold long zero runs (free space): sent as holes, they stay unallocated. A qcow2
+    // file has few, and its zero padding (above) must really be written.
+    vol->Upload(source, /*sparse=*/info.format == ImageFormat::kRaw);
+    spdlog::info("uploaded {} bytes into {} in {:.1f} s", sent, cid, progress.Seconds());
 
-  undo.Cancel();
+    // The sidecar: a raw volume holding exactly the cloud_properties JSON.
+    std::string props = cloud_properties.dump();
+    std::unique_ptr<virt::Volume> props_vol = undo.MakeVolume(props_name, [&] {
+      return pool.CreateVolume(VolumeXml(props_name, props.size(), "raw", templates_dir),
+                               props_name);
+    });
+    props_vol->UploadBytes(props);
+  });
   spdlog::info("created stemcell {}", cid);
   return cid;
 }

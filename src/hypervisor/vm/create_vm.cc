@@ -11,15 +11,14 @@
 #include "bosh_libvirt_cpi/agent/config_drive.h"
 #include "bosh_libvirt_cpi/agent/settings.h"
 #include "bosh_libvirt_cpi/host/domain_xml.h"
+#include "bosh_libvirt_cpi/host/rollback.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/network/address.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
-#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
 #include "bosh_libvirt_cpi/util/uri.h"
-#include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "bosh_libvirt_cpi/vm/vm_properties.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
@@ -98,24 +97,12 @@ std::string VolumeXml(const std::string& name, uint64_t capacity, const std::str
   return xml::Render("vm-volume.xml", d, templates_dir);
 }
 
-bool Retryable() {
-  try {
-    throw;
-  } catch (const virt::Error& e) {
-    return e.transient();
-  } catch (const Error& e) {
-    return e.ok_to_retry();
-  } catch (...) {
-    return false;
-  }
-}
-
 }  // namespace
 
 void RethrowCreationFailure(std::string_view step, CreationFailure when) {
   // A daemon lost or restarting: the Director retries create_vm only on a retryable
   // VMCreationFailed (a CloudError's ok_to_retry means nothing to it).
-  bool retry = Retryable();
+  bool retry = host::RetryMayHelp();
   try {
     if (step.empty()) throw;
     host::RethrowWithStep(step);
@@ -227,41 +214,43 @@ DomainSpec BaseSpec(host::Host& host, const CreateVmInput& in, const CheckedInpu
 }
 
 // Step 2a: the root disk (a thin qcow2 overlay on the stemcell, no copy, grown when asked) and
-// the ephemeral disk, each deleted again by `undo`. Returns the ephemeral disk's serial.
+// the ephemeral disk, each noted in `undo`. Returns the ephemeral disk's serial.
 std::optional<std::string> CreateDisks(virt::Pool& pool, const std::string& cid,
                                        const CheckedInput& checked,
-                                       const std::string& templates_dir, util::ScopedCleanup& undo,
+                                       const std::string& templates_dir, host::Rollback& undo,
                                        DomainSpec& spec) {
   uint64_t root_capacity = checked.stemcell.capacity;
   if (checked.props.root_disk_mib) {
     root_capacity = std::max<uint64_t>(root_capacity, *checked.props.root_disk_mib * kMiB);
   }
   std::string root_name = names::RootVolume(cid);
-  std::unique_ptr<virt::Volume> root = pool.CreateVolume(
-      VolumeXml(root_name, root_capacity, "qcow2", &checked.stemcell, templates_dir), root_name);
-  undo.Add([&pool, root_name] { pool.DeleteVolume(root_name); });
+  std::unique_ptr<virt::Volume> root = undo.MakeVolume(root_name, [&] {
+    return pool.CreateVolume(
+        VolumeXml(root_name, root_capacity, "qcow2", &checked.stemcell, templates_dir), root_name);
+  });
   spec.disks.push_back({root->Path(), "qcow2", "vda", "root"});
   spec.volumes.push_back({"root", root_name});
 
   if (checked.props.ephemeral_disk_mib <= 0) return std::nullopt;
   std::string name = names::EphemeralVolume(cid);
-  std::unique_ptr<virt::Volume> vol = pool.CreateVolume(
-      VolumeXml(name, static_cast<uint64_t>(checked.props.ephemeral_disk_mib) * kMiB, "qcow2",
-                nullptr, templates_dir),
-      name);
-  undo.Add([&pool, name] { pool.DeleteVolume(name); });
+  std::unique_ptr<virt::Volume> vol = undo.MakeVolume(name, [&] {
+    return pool.CreateVolume(
+        VolumeXml(name, static_cast<uint64_t>(checked.props.ephemeral_disk_mib) * kMiB, "qcow2",
+                  nullptr, templates_dir),
+        name);
+  });
   std::string serial = EphemeralSerial(cid);
   spec.disks.push_back({vol->Path(), "qcow2", "vdb", serial});
   spec.volumes.push_back({"ephemeral", name});
   return serial;
 }
 
-// Step 2b: the agent settings on a config-2 ISO, uploaded as the VM's config volume (deleted
-// again by `undo`).
+// Step 2b: the agent settings on a config-2 ISO, uploaded as the VM's config volume (noted in
+// `undo`).
 void CreateConfigDrive(virt::Pool& pool, const config::Config& config, const CreateVmInput& in,
                        const std::string& cid, const network::NicPlan& plan,
-                       const std::optional<std::string>& ephemeral_serial,
-                       util::ScopedCleanup& undo, DomainSpec& spec) {
+                       const std::optional<std::string>& ephemeral_serial, host::Rollback& undo,
+                       DomainSpec& spec) {
   agent::SettingsInput settings_in;
   settings_in.agent_id = in.agent_id;
   settings_in.vm_cid = cid;
@@ -277,9 +266,10 @@ void CreateConfigDrive(virt::Pool& pool, const config::Config& config, const Cre
   }
   std::string iso = agent::BuildConfigDriveIso({settings.dump(), agent::BuildMetaData(cid).dump()});
   std::string config_name = names::ConfigVolume(cid);
-  std::unique_ptr<virt::Volume> config_vol = pool.CreateVolume(
-      VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir), config_name);
-  undo.Add([&pool, config_name] { pool.DeleteVolume(config_name); });
+  std::unique_ptr<virt::Volume> config_vol = undo.MakeVolume(config_name, [&] {
+    return pool.CreateVolume(
+        VolumeXml(config_name, iso.size(), "raw", nullptr, config.templates_dir), config_name);
+  });
   config_vol->UploadBytes(iso);
   spec.config_drive_path = config_vol->Path();
   spec.volumes.push_back({"config", config_name});
@@ -299,41 +289,39 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     RethrowCreationFailure(step, CreationFailure::kBeforeChanges);
   }
 
-  // Step 2: volumes, config drive and the domain's definition; `undo` removes them on failure.
+  // Step 2: volumes, config drive and the domain's definition; on failure `undo` removes them
+  // and proves them gone, reconnecting if the daemon was lost (host/rollback.h).
   auto started = std::chrono::steady_clock::now();
-  network::NicPlan plan;
-  std::unique_ptr<virt::Domain> dom;  // declared before `undo`, so it outlives the rollback
-  util::ScopedCleanup undo;
-  virt::Pool& pool = host.Pool();
-  try {
-    // MACs unique on this host: allocate under a lock and keep it until the domain is defined,
-    // so the next process sees them in the domain list.
-    util::FileLock mac_lock(config.lock_dir, MacLockName(config.libvirt.uri));
-    plan = PlanNicsWithUniqueMacs(host, in);
-    DomainSpec spec = BaseSpec(host, in, checked, cid, plan);
-    std::optional<std::string> ephemeral_serial =
-        CreateDisks(pool, cid, checked, config.templates_dir, undo, spec);
-    CreateConfigDrive(pool, config, in, cid, plan, ephemeral_serial, undo, spec);
-    dom = host.conn().DefineDomain(RenderDomainXml(spec, config.templates_dir), cid);
-    virt::Domain* defined = dom.get();
-    undo.Add([defined] {
-      defined->Destroy();
-      defined->Undefine();
-    });
-  } catch (...) {
-    RethrowCreationFailure(step, CreationFailure::kChangesUndone);
-  }
+  network::NicPlan plan = host::WithRollback(host, [&](host::Rollback& undo) {
+    network::NicPlan nics;
+    std::unique_ptr<virt::Domain> dom;
+    try {
+      // MACs unique on this host: allocate under a lock and keep it until the domain is defined,
+      // so the next process sees them in the domain list.
+      util::FileLock mac_lock(config.lock_dir, MacLockName(config.libvirt.uri));
+      nics = PlanNicsWithUniqueMacs(host, in);
+      virt::Pool& pool = host.Pool();
+      DomainSpec spec = BaseSpec(host, in, checked, cid, nics);
+      std::optional<std::string> ephemeral_serial =
+          CreateDisks(pool, cid, checked, config.templates_dir, undo, spec);
+      CreateConfigDrive(pool, config, in, cid, nics, ephemeral_serial, undo, spec);
+      std::string domain_xml = RenderDomainXml(spec, config.templates_dir);
+      dom = undo.MakeDomain(cid, [&] { return host.conn().DefineDomain(domain_xml, cid); });
+    } catch (...) {
+      RethrowCreationFailure(step, CreationFailure::kChangesUndone);
+    }
 
-  // Step 3: start it and hand it over.
-  try {
-    dom->Start();
-    // The last step before answering: from here on the domain is the Director's (cleanup removes
-    // domains that still carry the marker).
-    dom->SetMetadata("", kCreatingPrefix, kCreatingNamespace);
-  } catch (...) {
-    RethrowCreationFailure(step + ": starting VM " + Quote(cid), CreationFailure::kStarting);
-  }
-  undo.Cancel();
+    // Step 3: start it and hand it over.
+    try {
+      dom->Start();
+      // The last step before answering: from here on the domain is the Director's (cleanup
+      // removes domains that still carry the marker).
+      dom->SetMetadata("", kCreatingPrefix, kCreatingNamespace);
+    } catch (...) {
+      RethrowCreationFailure(step + ": starting VM " + Quote(cid), CreationFailure::kStarting);
+    }
+    return nics;
+  });
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
