@@ -24,10 +24,9 @@ std::string Failure(const Error& e) {
 }
 
 config::Config LoadConfig(const Options& options, const Request& request) {
-  if (!options.config_path) {
-    return config::Load(std::nullopt, "(built-in defaults)", request.context);
-  }
-  return config::LoadFile(*options.config_path, request.context);
+  nlohmann::json context = json::ToJson(request.context);
+  if (!options.config_path) return config::Load(std::nullopt, "(built-in defaults)", context);
+  return config::LoadFile(*options.config_path, context);
 }
 
 nlohmann::json Run(const Request& request, const Options& options) {
