@@ -17,6 +17,7 @@
 
 #include "bosh_libvirt_cpi/config/config.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/json/convert.h"
 
 namespace {
 
@@ -51,10 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   simdjson::dom::parser parser;
-  std::optional<simdjson::dom::object> context;
+  std::optional<nlohmann::json> context;
   if (context_text) {
     simdjson::dom::object object;
-    if (!parser.parse(context_text->data(), context_text->size()).get(object)) context = object;
+    if (!parser.parse(context_text->data(), context_text->size()).get(object)) {
+      context = cpi::json::ToJson(object);
+    }
   }
 
   std::optional<cpi::config::Config> config;

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bosh_libvirt_cpi/cpi.h"
 #include "bosh_libvirt_cpi/rpc/dispatcher.h"
 
 namespace {
@@ -43,7 +44,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  cpi::rpc::Options options;  // built-in defaults, so the context overlay is what varies
+  // Built-in defaults, so the context overlay is what varies.
+  cpi::rpc::Options options{.run = &cpi::RunMethod};
   std::string response = cpi::rpc::Handle(input, options);
 
   nlohmann::json doc;

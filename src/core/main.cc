@@ -14,6 +14,7 @@
 
 #include "bosh_libvirt_cpi/cleanup/cleanup.h"
 #include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/cpi.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/log/log.h"
 #include "bosh_libvirt_cpi/rpc/dispatcher.h"
@@ -177,7 +178,7 @@ int Cleanup(int argc, char** argv) {
   }
   cpi::log::Init("", "cleanup");
   try {
-    cpi::cleanup::Report report = cpi::cleanup::RunCommand(config_path, options);
+    cpi::cleanup::Report report = cpi::RunCleanup(config_path, options);
     int failed = 0, removable = 0, kept = 0;
     for (const cpi::cleanup::Finding& f : report.findings) {
       std::printf("%s\n", cpi::cleanup::Describe(f, options.dry_run).c_str());
@@ -233,7 +234,7 @@ int main(int argc, char** argv) {
     }
     Finish(CheckConfig(argv[2]));
   }
-  cpi::rpc::Options options;
+  cpi::rpc::Options options{.run = &cpi::RunMethod};
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/cpi.h"
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/rpc/dispatcher.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
@@ -128,7 +129,7 @@ class LibvirtStemcellTest : public ::testing::Test {
 
   // One call in this process (same dispatcher, the module's code linked in).
   json RunInProcess(const std::string& request, const std::string& config_path = "") {
-    rpc::Options options;
+    rpc::Options options{.run = &RunMethod};
     options.config_path = config_path.empty() ? world().config_path() : config_path;
     return json::parse(rpc::Handle(request, options));
   }

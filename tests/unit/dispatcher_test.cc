@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "bosh_libvirt_cpi/cpi.h"
 #include "bosh_libvirt_cpi/rpc/methods.h"
 
 namespace cpi::rpc {
@@ -11,6 +12,7 @@ namespace {
 using nlohmann::json;
 
 json Call(const std::string& request, Options options = {}) {
+  options.run = &RunMethod;
   return json::parse(Handle(request, options));
 }
 

@@ -5,16 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bosh_libvirt_cpi/actions/action_table.h"
 #include "bosh_libvirt_cpi/rpc/call.h"
 
 // Actions that need libvirt; they live in the hypervisor module. One file per method under
 // src/hypervisor/actions/, named as the wire method.
 namespace cpi::actions {
 
-struct HypervisorAction {
-  std::string_view name;  // the wire name
-  rpc::Handler handler;
-};
+using HypervisorAction = Action;
 
 // Every method the module implements.
 std::span<const HypervisorAction> HypervisorActions();

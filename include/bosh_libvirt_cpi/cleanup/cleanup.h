@@ -101,10 +101,6 @@ struct Report {
 // be deleted is reported in its Finding instead.
 Report Run(const config::Config& config, const Options& options);
 
-// The command as the executable runs it (core): reads the configuration file (built-in defaults
-// without one), loads the hypervisor module and calls Run there. Throws cpi::Error.
-Report RunCommand(const std::optional<std::string>& config_path, const Options& options);
-
 // One line for the operator (core; no libvirt):
 //   "removed sc-…: half-uploaded stemcell; no sidecar 'sc-…-props' (age 2h05m)"
 // with "would remove" (dry run), "kept" (too young, in use), "check" (a suspect domain) or

@@ -5,7 +5,6 @@
 #include <string_view>
 #include <vector>
 
-#include <simdjson.h>
 #include <nlohmann/json.hpp>
 
 namespace cpi::config {
@@ -41,18 +40,19 @@ struct Config {
 };
 
 // Reads and validates the configuration. `file_text` is the content of the --config file (nullopt
-// when none was given: built-in defaults); `context` is the request context, whose keys other
-// than director_uuid, request_id and vm overlay the file (deep merge). Throws cpi::Error
+// when none was given: built-in defaults); `context` is the request context (a JSON object; the
+// protocol converts it), whose keys other than director_uuid, request_id and vm overlay the file
+// (deep merge). Throws cpi::Error
 // (CpiError) naming the offending key for unknown keys and wrong types; `source` names the file
 // in those messages.
 Config Load(std::optional<std::string_view> file_text, std::string_view source,
-            std::optional<simdjson::dom::object> context);
+            const std::optional<nlohmann::json>& context);
 
 // Reads the --config file at `path` and loads it like Load (with the request context), then makes
 // the local file parameters of `libvirt.uri` that are relative paths relative to the file's folder
 // (ResolveUriFiles): the BOSH job renders its credentials beside cpi.json and cannot know at render
 // time where the job is installed (README.md, "Reaching libvirtd from a Director").
-Config LoadFile(const std::string& path, std::optional<simdjson::dom::object> context);
+Config LoadFile(const std::string& path, const std::optional<nlohmann::json>& context);
 
 // The libvirt URI with each relative value of its local file parameters (keyfile, known_hosts,
 // pkipath, and command when it names a path with a '/') prefixed by `base_dir` + '/',

@@ -8,6 +8,7 @@ namespace cpi::json {
 // Copies a parsed simdjson value into an nlohmann::json value (for values that must be kept,
 // merged or written back out verbatim, such as create_vm's `env`).
 nlohmann::json ToJson(simdjson::dom::element value);
+nlohmann::json ToJson(simdjson::dom::object value);
 
 // Serialises `value` compactly. Invalid UTF-8 in strings is replaced, never thrown on: an error
 // response must always be writable.

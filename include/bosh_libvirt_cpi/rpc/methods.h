@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "bosh_libvirt_cpi/rpc/args.h"
-#include "bosh_libvirt_cpi/rpc/call.h"
 
 namespace cpi::rpc {
 
@@ -14,14 +13,14 @@ enum class Where { kCore, kHypervisor };
 
 struct Method {
   std::string_view name;
-  Where where;
-  Handler handler;  // kCore only; hypervisor methods are looked up in the module's table
+  Where where;  // its handler is in actions/core_actions.h or actions/hypervisor_actions.h
   std::span<const ArgSpec> args;
   bool needs_config;
 };
 
-// The CPI contract's methods (docs/CONTRACT.md §4), in one table. The hypervisor module's table
-// of handlers (actions/hypervisor_actions.h) must list the same kHypervisor names.
+// The CPI contract's methods (docs/CONTRACT.md §4), in one table. The tables of handlers
+// (actions/core_actions.h in the executable, actions/hypervisor_actions.h in the module) list
+// the same names by where they run; rpc knows neither (cpi.h puts them together).
 std::span<const Method> Methods();
 
 // nullptr for an unknown name.

@@ -1,10 +1,10 @@
-// The `cleanup` command's core half: configuration, loading the hypervisor module (which does the
-// work, cleanup.cc) and the output lines. Linked into the executable; no libvirt here.
+// The `cleanup` command's core half: the output lines (cpi::RunCleanup in cpi.cc loads the
+// configuration and the hypervisor module, which does the work: cleanup.cc). Linked into the
+// executable; no libvirt here.
 #include <cstdio>
 
 #include "bosh_libvirt_cpi/cleanup/cleanup.h"
 #include "bosh_libvirt_cpi/errors.h"
-#include "bosh_libvirt_cpi/module/hypervisor_module.h"
 
 namespace cpi::cleanup {
 
@@ -52,13 +52,6 @@ std::string Describe(const Finding& finding, bool dry_run) {
   }
   return verb + " " + finding.volume + ": " + finding.what + "; " + finding.why + note + " (age " +
          FormatAge(finding.age_seconds) + ")";
-}
-
-Report RunCommand(const std::optional<std::string>& config_path, const Options& options) {
-  config::Config config = config_path
-                              ? config::LoadFile(*config_path, std::nullopt)
-                              : config::Load(std::nullopt, "(built-in defaults)", std::nullopt);
-  return module::Hypervisor().cleanup(config, options);
 }
 
 }  // namespace cpi::cleanup

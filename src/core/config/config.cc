@@ -164,7 +164,7 @@ Config FromJson(const json& document, std::string_view source) {
 }
 
 Config Load(std::optional<std::string_view> file_text, std::string_view source,
-            std::optional<simdjson::dom::object> context) {
+            const std::optional<nlohmann::json>& context) {
   json document = json::object();
   if (file_text) {
     simdjson::dom::parser parser;
@@ -180,10 +180,10 @@ Config Load(std::optional<std::string_view> file_text, std::string_view source,
     }
     document = cpi::json::ToJson(root);
   }
-  if (context) {
+  if (context && context->is_object()) {
     json overlay = json::object();
-    for (auto [key, value] : *context) {
-      if (!IsRequestContextKey(key)) overlay[std::string(key)] = cpi::json::ToJson(value);
+    for (const auto& [key, value] : context->items()) {
+      if (!IsRequestContextKey(key)) overlay[key] = value;
     }
     if (!overlay.empty()) {
       if (!document.is_object()) {
@@ -258,7 +258,7 @@ std::string ResolveUriFiles(std::string_view uri, std::string_view base_dir) {
   return out;
 }
 
-Config LoadFile(const std::string& path, std::optional<simdjson::dom::object> context) {
+Config LoadFile(const std::string& path, const std::optional<nlohmann::json>& context) {
   Config config = Load(ReadFile(path), Quote(path), context);
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);

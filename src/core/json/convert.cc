@@ -13,14 +13,8 @@ nlohmann::json ToJson(simdjson::dom::element value) {
       }
       return out;
     }
-    case element_type::OBJECT: {
-      nlohmann::json out = nlohmann::json::object();
-      simdjson::dom::object object = value.get_object().value_unsafe();
-      for (auto [key, item] : object) {
-        out[std::string(key)] = ToJson(item);
-      }
-      return out;
-    }
+    case element_type::OBJECT:
+      return ToJson(value.get_object().value_unsafe());
     case element_type::INT64:
       return value.get_int64().value_unsafe();
     case element_type::UINT64:
@@ -35,6 +29,14 @@ nlohmann::json ToJson(simdjson::dom::element value) {
       return nullptr;
   }
   return nullptr;
+}
+
+nlohmann::json ToJson(simdjson::dom::object value) {
+  nlohmann::json out = nlohmann::json::object();
+  for (auto [key, item] : value) {
+    out[std::string(key)] = ToJson(item);
+  }
+  return out;
 }
 
 std::string Dump(const nlohmann::json& value) {

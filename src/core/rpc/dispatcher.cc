@@ -6,7 +6,6 @@
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/json/convert.h"
 #include "bosh_libvirt_cpi/log/log.h"
-#include "bosh_libvirt_cpi/module/hypervisor_module.h"
 #include "bosh_libvirt_cpi/rpc/methods.h"
 
 namespace cpi::rpc {
@@ -25,10 +24,9 @@ std::string Failure(const Error& e) {
 }
 
 config::Config LoadConfig(const Options& options, const Request& request) {
-  if (!options.config_path) {
-    return config::Load(std::nullopt, "(built-in defaults)", request.context);
-  }
-  return config::LoadFile(*options.config_path, request.context);
+  nlohmann::json context = json::ToJson(request.context);
+  if (!options.config_path) return config::Load(std::nullopt, "(built-in defaults)", context);
+  return config::LoadFile(*options.config_path, context);
 }
 
 nlohmann::json Run(const Request& request, const Options& options) {
@@ -43,8 +41,8 @@ nlohmann::json Run(const Request& request, const Options& options) {
   if (method->needs_config) config = LoadConfig(options, request);
   Call call{request, args, config ? &*config : nullptr};
 
-  if (method->where == Where::kCore) return method->handler(call);
-  return module::Hypervisor().call(call);
+  if (options.run == nullptr) throw CpiError("internal: no way to run '" + request.method + "'");
+  return options.run(*method, call);
 }
 
 // Called inside a catch block: the exception being handled as a cpi::Error.

@@ -1,6 +1,5 @@
 #include "bosh_libvirt_cpi/rpc/methods.h"
 
-#include "bosh_libvirt_cpi/actions/core_actions.h"
 #include "bosh_libvirt_cpi/disk/disk_model.h"
 
 namespace cpi::rpc {
@@ -37,29 +36,28 @@ using enum Where;
 
 // Like ninja's tool table: one row per wire name.
 constexpr Method kMethods[] = {
-    {"info", kCore, &actions::Info, {}, false},
-    {"create_stemcell", kHypervisor, nullptr, kCreateStemcell, true},
-    {"delete_stemcell", kHypervisor, nullptr, kStemcellCid, true},
-    {"create_vm", kHypervisor, nullptr, kCreateVm, true},
-    {"delete_vm", kHypervisor, nullptr, kVmCid, true},
-    {"has_vm", kHypervisor, nullptr, kVmCid, true},
-    {"reboot_vm", kHypervisor, nullptr, kVmCid, true},
-    {"set_vm_metadata", kHypervisor, nullptr, kSetVmMetadata, true},
-    {"configure_networks", kCore, &actions::ConfigureNetworks, kConfigureNetworks, false},
-    {"calculate_vm_cloud_properties", kCore, &actions::CalculateVmCloudProperties, kVmResources,
-     false},
-    {"current_vm_id", kHypervisor, nullptr, {}, true},
-    {"create_disk", kHypervisor, nullptr, kCreateDisk, true},
-    {"delete_disk", kHypervisor, nullptr, kDiskCid, true},
-    {"has_disk", kHypervisor, nullptr, kDiskCid, true},
-    {"attach_disk", kHypervisor, nullptr, kVmDisk, true},
-    {"detach_disk", kHypervisor, nullptr, kVmDisk, true},
-    {"resize_disk", kHypervisor, nullptr, kResizeDisk, true},
-    {"update_disk", kHypervisor, nullptr, kUpdateDisk, true},
-    {"set_disk_metadata", kHypervisor, nullptr, kSetDiskMetadata, true},
-    {"get_disks", kHypervisor, nullptr, kVmCid, true},
-    {"snapshot_disk", kHypervisor, nullptr, kSnapshotDisk, true},
-    {"delete_snapshot", kHypervisor, nullptr, kSnapshotCid, true},
+    {"info", kCore, {}, false},
+    {"create_stemcell", kHypervisor, kCreateStemcell, true},
+    {"delete_stemcell", kHypervisor, kStemcellCid, true},
+    {"create_vm", kHypervisor, kCreateVm, true},
+    {"delete_vm", kHypervisor, kVmCid, true},
+    {"has_vm", kHypervisor, kVmCid, true},
+    {"reboot_vm", kHypervisor, kVmCid, true},
+    {"set_vm_metadata", kHypervisor, kSetVmMetadata, true},
+    {"configure_networks", kCore, kConfigureNetworks, false},
+    {"calculate_vm_cloud_properties", kCore, kVmResources, false},
+    {"current_vm_id", kHypervisor, {}, true},
+    {"create_disk", kHypervisor, kCreateDisk, true},
+    {"delete_disk", kHypervisor, kDiskCid, true},
+    {"has_disk", kHypervisor, kDiskCid, true},
+    {"attach_disk", kHypervisor, kVmDisk, true},
+    {"detach_disk", kHypervisor, kVmDisk, true},
+    {"resize_disk", kHypervisor, kResizeDisk, true},
+    {"update_disk", kHypervisor, kUpdateDisk, true},
+    {"set_disk_metadata", kHypervisor, kSetDiskMetadata, true},
+    {"get_disks", kHypervisor, kVmCid, true},
+    {"snapshot_disk", kHypervisor, kSnapshotDisk, true},
+    {"delete_snapshot", kHypervisor, kSnapshotCid, true},
 };
 
 }  // namespace

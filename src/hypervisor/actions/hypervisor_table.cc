@@ -35,11 +35,6 @@ constexpr HypervisorAction kActions[] = {
 
 std::span<const HypervisorAction> HypervisorActions() { return kActions; }
 
-rpc::Handler FindHypervisorAction(std::string_view method) {
-  for (const HypervisorAction& a : kActions) {
-    if (a.name == method) return a.handler;
-  }
-  return nullptr;
-}
+rpc::Handler FindHypervisorAction(std::string_view method) { return FindAction(kActions, method); }
 
 }  // namespace cpi::actions

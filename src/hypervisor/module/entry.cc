@@ -3,19 +3,27 @@
 #include "bosh_libvirt_cpi/actions/hypervisor_actions.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/module/hypervisor_module.h"
+#include "bosh_libvirt_cpi/rpc/call.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 
 namespace cpi::module {
 namespace {
 
-nlohmann::json Call(const rpc::Call& call) {
+nlohmann::json Call(const MethodCall& call) {
   virt::SilenceDefaultErrorPrinter();
-  rpc::Handler handler = actions::FindHypervisorAction(call.request.method);
+  rpc::Request request{.method = std::string(call.method),
+                       .arguments = call.arguments,
+                       .context = call.context,
+                       .api_version = call.api_version,
+                       .stemcell_api_version = call.stemcell_api_version,
+                       .request_id = std::string(call.request_id)};
+  rpc::Handler handler = actions::FindHypervisorAction(request.method);
   if (handler == nullptr) {
-    throw NotImplemented("Method '" + call.request.method +
+    throw NotImplemented("Method '" + request.method +
                          "' is not implemented by this version of bosh-libvirt-cpi");
   }
-  return handler(call);
+  rpc::Args args(request.arguments, request.method);
+  return handler(rpc::Call{request, args, call.config});
 }
 
 cleanup::Report Cleanup(const config::Config& config, const cleanup::Options& options) {
