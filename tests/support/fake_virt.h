@@ -43,6 +43,7 @@ struct FakeHypervisor {
 
   std::vector<std::string> calls;
   std::vector<std::string> fail;  // ECMAScript regular expressions, searched in each call line
+  std::vector<std::string> definitions_read;  // domains whose definition a listing read
 
   // Adds a volume as if some earlier call had made it; returns its path.
   std::string AddVolume(const std::string& name, uint64_t capacity,
