@@ -128,29 +128,36 @@ for n in $NS; do
 		'BEGIN {printf "| %d | %.2f | %.0f%% | %.2f | %.2f | %.0f%% | %.2f |\n", n, cb / 1000, 100 * cb / (k * cw), cb / 1000 / n, fb / 1000, 100 * fb / (k * fw), fb / 1000 / n}'
 done
 
-if command -v gnuplot >/dev/null; then
+# plot_curve DATA OUT.svg: the curve (columns of DATA: N, CPI median, floor median, CPI min, CPI
+# max, floor min, floor max) as an SVG and a PNG beside it.
+plot_curve() {
 	gnuplot <<-GP
-		set terminal svg size 720,420 dynamic font "sans,12"
-		set output "$PLOT"
+		set terminal svg size 760,440 dynamic font "sans,12"
+		set output "$2"
 		set title "N create\\\\_vm at once: wall time until the last returns (median of $REPS, min-max bars)"
 		set xlabel "N in flight"
 		set ylabel "wall time (ms)"
-		set y2label "CPI / floor"
+		set y2label "CPI / floor (medians)"
 		set logscale x 2
+		set xrange [0.8:20]
 		set xtics ($(echo "$NS" | sed 's/\([0-9]\+\)/"\1" \1/g; s/ "/, "/g'))
 		set y2range [0:2]
 		set y2tics 0.25
 		set ytics nomirror
-		set key top left
+		set key outside below
 		set grid
-		plot "$WORLD/curve.dat" using 1:2:4:5 with yerrorlines lw 2 title "bosh-libvirt-cpi create\\\\_vm", \
+		plot "$1" using 1:2:4:5 with yerrorlines lw 2 title "bosh-libvirt-cpi create\\\\_vm", \
 		     "" using 1:3:6:7 with yerrorlines lw 2 title "floor (bench/floor/create\\\\_vm.c)", \
 		     "" using 1:(\$2/\$3) axes x1y2 with linespoints dt 2 lw 2 title "CPI / floor (right axis)", \
-		     1.1 axes x1y2 with lines dt 3 lc "gray" title "target 1.1x"
-		set terminal pngcairo size 720,420 font "sans,10"
-		set output "${PLOT%.svg}.png"
+		     1.1 axes x1y2 with lines dt 4 lw 1.5 lc rgb "red" title "target: CPI / floor <= 1.1"
+		set terminal pngcairo size 760,440 font "sans,10"
+		set output "${2%.svg}.png"
 		replot
 	GP
+}
+if command -v gnuplot >/dev/null; then
+	plot_curve "$WORLD/curve.dat" "$PLOT"
+	cp "$WORLD/curve.dat" "${PLOT%.svg}.dat"
 	echo
-	echo "curve: $PLOT, ${PLOT%.svg}.png"
+	echo "curve: $PLOT, ${PLOT%.svg}.png (data: ${PLOT%.svg}.dat)"
 fi
