@@ -16,7 +16,7 @@
 # The summary is also written to $OUT (default: /var/tmp/bosh-cpi-bench-<time>.md), each
 # script's stderr to $OUT.<script>.log. ONLY="a.sh b.sh" runs a subset.
 # Needs root, qemu:///system, virsh, jq, hyperfine, cc, pkg-config, GNU time (package `time`),
-# and about 6 GiB free under /var/lib/libvirt/images and /var/tmp. Takes about 10 minutes.
+# and about 6 GiB free under /var/lib/libvirt/images and /var/tmp. Takes about 15 minutes.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
