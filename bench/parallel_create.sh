@@ -1,25 +1,23 @@
 #!/bin/bash
-# Scaling: N create_vm processes started at once (the Director creating a deployment's VMs),
-# wall time until the last one returns, for N = 1, 4, 8, 16; the same with N floor programs
-# (bench/floor/create_vm.c: the same libvirt calls, no CPI) to show what the host itself allows.
-# Then one create_vm (and one has_vm) with K more domains defined on the host (K = 0, 50, 100,
-# 200 shut-off domains with a NIC each): create_vm reads every domain's definition to keep MACs
-# unique, so its cost grows with the number of VMs on the host.
+# Contention: N create_vm processes started at once (the Director creating a deployment's VMs
+# with max_in_flight N), wall time until the last one returns, for N = 1, 2, 4, 8, 16; the same
+# with N floor programs (bench/floor/create_vm.c: the same libvirt calls, no CPI) in the same
+# run, rounds interleaved. The figure is the ratio CPI / floor at each N: what the CPI adds under
+# contention (target at 16: <= 1.1x). Writes the curve as an SVG and a PNG with gnuplot (PLOT,
+# default /var/tmp/bosh-cpi-parallel-create.svg, and .png beside it) when gnuplot is installed.
 #
 #   bench/parallel_create.sh [BUILD_DIR]
 #
 # Every VM is a 128 MiB TCG guest that starts booting as soon as its domain runs (create_vm does
 # not wait for it); all of a round's VMs are deleted right after the round, before the next one.
-# Target: 16 at once in <= 3x the time of one (CPI medians).
-# Prints markdown tables on stdout; progress on stderr. Knobs: NS ("1 4 8 16"), REPS (3),
-# KS ("0 50 100 200"), RUNS_K (5).
+# How the MAC allocation grows with the domains on the host: bench/mac_allocation.sh.
+# Prints markdown tables on stdout; progress on stderr. Knobs: NS ("1 2 4 8 16"), REPS (3), PLOT.
 set -euo pipefail
 [ -n "${1:-}" ] && export BUILD_DIR=$1
 source "$(dirname "$0")/world.sh"
-NS=${NS:-1 4 8 16}
+NS=${NS:-1 2 4 8 16}
 REPS=${REPS:-3}
-KS=${KS:-0 50 100 200}
-RUNS_K=${RUNS_K:-5}
+PLOT=${PLOT:-/var/tmp/bosh-cpi-parallel-create.svg}
 
 world_create par
 for p in create_vm delete_vm timeit; do
@@ -65,7 +63,9 @@ cpi_round() {
 }
 floor_round() {
 	local n=$1 i t0 t1 vms=()
-	for ((i = 0; i < n; i++)); do vms+=("vm-$(cat /proc/sys/kernel/random/uuid)"); done
+	# Named as the CPI names its VMs (UUID version 8: MACs derived from the name), so that the
+	# floor's MAC scans, like the CPI's, need not read each other's definitions.
+	for ((i = 0; i < n; i++)); do u=$(cat /proc/sys/kernel/random/uuid) && vms+=("vm-${u:0:14}8${u:15}"); done
 	c0=$(cpu_busy)
 	t0=$(now_us)
 	for ((i = 0; i < n; i++)); do
@@ -99,17 +99,22 @@ cpi1=$(stats "$WORLD/cpi.times" "$first" | awk '{print $2}')
 floor1=$(stats "$WORLD/floor.times" "$first" | awk '{print $2}')
 echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| N at once | create_vm min (ms) | median (ms) | max (ms) | median / N=$first | floor min (ms) | floor median (ms) | floor max (ms) | floor median / N=$first |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| N at once | create_vm min (ms) | median (ms) | max (ms) | floor min (ms) | floor median (ms) | floor max (ms) | **CPI / floor** (medians) | CPI median / N=$first | floor median / N=$first |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+: >"$WORLD/curve.dat"
 for n in $NS; do
 	read -r cmin cmed cmax <<<"$(stats "$WORLD/cpi.times" "$n")"
 	read -r fmin fmed fmax <<<"$(stats "$WORLD/floor.times" "$n")"
+	echo "$n $cmed $fmed $cmin $cmax $fmin $fmax" >>"$WORLD/curve.dat"
 	awk -v n="$n" -v a="$cmin" -v b="$cmed" -v c="$cmax" -v d="$fmin" -v e="$fmed" -v f="$fmax" \
 		-v c1="$cpi1" -v f1="$floor1" \
-		'BEGIN {printf "| %d | %d | %d | %d | %.1fx | %d | %d | %d | %.1fx |\n", n, a, b, c, b / c1, d, e, f, e / f1}'
+		'BEGIN {printf "| %d | %d | %d | %d | %d | %d | %d | **%.2fx** | %.1fx | %.1fx |\n", n, a, b, c, d, e, f, b / e, b / c1, e / f1}'
 done
 echo
-echo "REPS=$REPS rounds per N; target: 16 at once <= 3x one (CPI medians)"
+echo "REPS=$REPS rounds per N, CPI and floor rounds interleaved (odd rounds CPI first)"
+last=${NS##* }
+echo
+awk -v n="$last" '$1 == n {printf "ratio %d create_vm at once / %d floor programs at once (medians): %.2f (target <= 1.1)\n", n, n, $2 / $3}' "$WORLD/curve.dat"
 echo
 echo "Host CPU during each round (all processes: CPI or floor, libvirtd, the qemu processes starting"
 echo "and their guests booting), medians; utilisation = busy / ($CPUS CPUs x wall):"
@@ -123,54 +128,36 @@ for n in $NS; do
 		'BEGIN {printf "| %d | %.2f | %.0f%% | %.2f | %.2f | %.0f%% | %.2f |\n", n, cb / 1000, 100 * cb / (k * cw), cb / 1000 / n, fb / 1000, 100 * fb / (k * fw), fb / 1000 / n}'
 done
 
-# --- Part 2: one create_vm / has_vm with K idle domains defined (not running) -----------------
-idle=0
-define_idle() {
-	local i
-	for ((i = idle; i < $1; i++)); do
-		cat >"$WORLD/idle.xml" <<-XML
-			<domain type='qemu'><name>bench-idle-${POOL#bench-par-}-$i</name><memory unit='MiB'>128</memory>
-			<os><type arch='x86_64'>hvm</type></os><devices>
-			<disk type='file' device='disk'><source file='$POOL_DIR/idle-$i.qcow2'/><target dev='vda' bus='virtio'/></disk>
-			<interface type='network'><source network='$NET'/><mac address='$(printf '52:54:00:ee:%02x:%02x' $((i / 256)) $((i % 256)))'/></interface>
-			</devices></domain>
-		XML
-		$VIRSH define "$WORLD/idle.xml" >/dev/null
-	done
-	idle=$1
+# plot_curve DATA OUT.svg: the curve (columns of DATA: N, CPI median, floor median, CPI min, CPI
+# max, floor min, floor max) as an SVG and a PNG beside it.
+plot_curve() {
+	gnuplot <<-GP
+		set terminal svg size 760,440 dynamic font "sans,12"
+		set output "$2"
+		set title "N create\\\\_vm at once: wall time until the last returns (median of $REPS, min-max bars)"
+		set xlabel "N in flight"
+		set ylabel "wall time (ms)"
+		set y2label "CPI / floor (medians)"
+		set logscale x 2
+		set xrange [0.8:20]
+		set xtics ($(echo "$NS" | sed 's/\([0-9]\+\)/"\1" \1/g; s/ "/, "/g'))
+		set y2range [0:2]
+		set y2tics 0.25
+		set ytics nomirror
+		set key outside below
+		set grid
+		plot "$1" using 1:2:4:5 with yerrorlines lw 2 title "bosh-libvirt-cpi create\\\\_vm", \
+		     "" using 1:3:6:7 with yerrorlines lw 2 title "floor (bench/floor/create\\\\_vm.c)", \
+		     "" using 1:(\$2/\$3) axes x1y2 with linespoints dt 2 lw 2 title "CPI / floor (right axis)", \
+		     1.1 axes x1y2 with lines dt 4 lw 1.5 lc rgb "red" title "target: CPI / floor <= 1.1"
+		set terminal pngcairo size 760,440 font "sans,10"
+		set output "${2%.svg}.png"
+		replot
+	GP
 }
-echo "part 2: create_vm with K idle domains defined" >&2
-: >"$WORLD/k.times"
-for k in $KS; do
-	define_idle "$k"
-	total=$($VIRSH list --all --name | grep -c . || true)
-	for ((r = 1; r <= RUNS_K; r++)); do
-		t0=$(now_us)
-		vm=$("$CPI" --config "$CONFIG" <"$WORLD/create_vm.json" 2>>"$WORLD/cpi.log" | jq -r '.result[0]')
-		t1=$(now_us)
-		echo "$k $(((t1 - t0) / 1000))" >>"$WORLD/k.times"
-		world_request has_vm "[\"$vm\"]" >"$WORLD/has_vm.json"
-		"$WORLD/delete_vm" qemu:///system "$POOL" "$vm" >/dev/null
-	done
-	# One more, with libvirt's client debug log: the MAC scan is the time from listing the domains
-	# to the network lookup that follows it (all of it under the MAC lock).
-	vm=$(LIBVIRT_LOG_FILTERS="1:libvirt 4:all" LIBVIRT_LOG_OUTPUTS="1:stderr" "$CPI" --config "$CONFIG" \
-		<"$WORLD/create_vm.json" 2>"$WORLD/debug.log" | jq -r '.result[0]')
-	"$WORLD/delete_vm" qemu:///system "$POOL" "$vm" >/dev/null
-	scan=$(awk '/virConnectListAllDomains:/ && !a {a = $2} /virNetworkLookupByName:/ && !b {b = $2} END {
-		split(a, x, ":"); split(b, y, ":"); sub(/\+.*/, "", x[3]); sub(/\+.*/, "", y[3])
-		printf "%.0f", ((y[1] * 3600 + y[2] * 60 + y[3]) - (x[1] * 3600 + x[2] * 60 + x[3])) * 1000}' "$WORLD/debug.log")
-	world_request has_vm '["vm-00000000-0000-4000-8000-000000000000"]' >"$WORLD/has_vm.json"
-	has=$("$WORLD/timeit" -r 10 -w 1 has_vm "$WORLD/has_vm.json" '"result":false' "$CPI" --config "$CONFIG" | awk '{print $4}')
-	echo "$k $total $has $scan" >>"$WORLD/k.info"
-done
-echo
-echo "| idle domains added (all domains on the host) | create_vm min (ms) | median (ms) | max (ms) | of which MAC scan (ms, 1 run) | has_vm median (ms) |"
-echo "|---|---|---|---|---|---|"
-for k in $KS; do
-	read -r cmin cmed cmax <<<"$(stats "$WORLD/k.times" "$k")"
-	read -r _ total has scan <<<"$(awk -v k="$k" '$1 == k' "$WORLD/k.info")"
-	echo "| $k ($total) | $cmin | $cmed | $cmax | $scan | $has |"
-done
-echo
-echo "RUNS_K=$RUNS_K create_vm per K (each deleted before the next)"
+if command -v gnuplot >/dev/null; then
+	plot_curve "$WORLD/curve.dat" "$PLOT"
+	cp "$WORLD/curve.dat" "${PLOT%.svg}.dat"
+	echo
+	echo "curve: $PLOT, ${PLOT%.svg}.png (data: ${PLOT%.svg}.dat)"
+fi

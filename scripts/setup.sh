@@ -26,7 +26,7 @@ packages=(
   libvirt-daemon-system libvirt-daemon-system-sysv libvirt-clients qemu-system-x86 qemu-utils
   dnsmasq-base nftables iptables
   linux-image-amd64 busybox-static syslinux syslinux-common mtools dosfstools fdisk cpio kmod
-  genisoimage jq gzip tar python3 hyperfine valgrind time
+  genisoimage jq gzip tar python3 hyperfine valgrind time gnuplot-nox
   clang-14 libclang-rt-14-dev
   mmdebstrap bison flex extlinux e2fsprogs xz-utils
   debootstrap ruby

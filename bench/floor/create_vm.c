@@ -5,7 +5,8 @@
  *   create_vm URI POOL STEMCELL_VOL NETWORK NAME MAC CONSOLE_LOG ISO_BYTES EPHEMERAL_MIB
  *
  * Calls: open; pool lookup + is-active; stemcell volume lookup, XML, info; list all domains and
- * read each one's inactive XML (the CPI's MAC scan); network lookup; create the root overlay
+ * read the inactive XML of each one whose MACs do not follow from its name (the CPI's MAC scan:
+ * none but foreign and older domains); network lookup; create the root overlay
  * (backing store: the stemcell), the ephemeral volume and the config volume, upload ISO_BYTES into
  * the latter through a stream; define the domain (validated) and start it. Prints NAME.
  * Build: cc -O2 -o create_vm create_vm.c $(pkg-config --cflags --libs libvirt)
@@ -43,6 +44,12 @@ static virStorageVolPtr CreateVol(virStoragePoolPtr pool, const char* name, unsi
   return vol;
 }
 
+/* Whether a domain's MACs follow from its name (vm-<uuid version 8>, src/vm/mac_allocation.cc), so
+ * that the MAC scan need not read its definition. */
+static int DerivedMacs(const char* name) {
+  return name && strlen(name) == 39 && strncmp(name, "vm-", 3) == 0 && name[17] == '8';
+}
+
 int main(int argc, char** argv) {
   if (argc != 10) {
     fprintf(stderr, "usage: create_vm URI POOL STEMCELL_VOL NETWORK NAME MAC CONSOLE_LOG ISO_BYTES EPHEMERAL_MIB\n");
@@ -69,7 +76,7 @@ int main(int argc, char** argv) {
   int n = virConnectListAllDomains(conn, &doms, 0);
   if (n < 0) Die("list domains");
   for (int i = 0; i < n; ++i) {
-    free(virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE));
+    if (!DerivedMacs(virDomainGetName(doms[i]))) free(virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE));
     virDomainFree(doms[i]);
   }
   free(doms);

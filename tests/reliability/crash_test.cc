@@ -142,7 +142,7 @@ TEST_F(ReliabilityCrashTest, KilledCreateVmLeavesVolumesThatCleanupRemoves) {
       EXPECT_TRUE(Contains(removed.out, "removed " + v + ":")) << removed.out;
     }
     EXPECT_EQ(Volumes(), before);
-    // The killed process's MAC lock file is gone too (the next holder, cleanup, removed it).
+    // The killed process's lock files are gone too (cleanup removes stale ones).
     EXPECT_TRUE(FilesIn(world_->lock_dir()).empty());
   }
   std::string vm = NewVm();

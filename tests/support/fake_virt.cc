@@ -287,9 +287,14 @@ class FakeConnectionImpl final : public virt::Connection {
     for (const auto& [name, d] : hv_.domains) out.push_back({name, d.config_xml, d.live_xml});
     return out;
   }
-  std::vector<virt::DomainDescription> ListDomainDefinitions() override {
+  std::vector<virt::DomainDescription> ListDomainDefinitions(
+      const std::function<bool(const std::string& name)>& read) override {
     std::vector<virt::DomainDescription> out;
-    for (const auto& [name, d] : hv_.domains) out.push_back({name, d.config_xml, ""});
+    for (const auto& [name, d] : hv_.domains) {
+      bool wanted = read(name);
+      if (wanted) hv_.definitions_read.push_back(name);
+      out.push_back({name, wanted ? d.config_xml : "", ""});
+    }
     return out;
   }
   bool OffersKvm() override { return false; }

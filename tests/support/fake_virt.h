@@ -49,6 +49,7 @@ struct FakeHypervisor {
   std::vector<std::string> lose_connection_after;
   bool connection_lost = false;
   int refuse_connects = 0;
+  std::vector<std::string> definitions_read;  // domains whose definition a listing read
 
   // Adds a volume as if some earlier call had made it; returns its path.
   std::string AddVolume(const std::string& name, uint64_t capacity,

@@ -96,9 +96,9 @@ struct Report {
 
 // Runs the command against the configured libvirt and pool (in the hypervisor module): lists,
 // classifies and, unless dry_run, removes the kRemove findings (domains: destroy + undefine). Holds
-// vm::MacLockName's lock meanwhile, so a create_vm running on this machine (same lock_dir) is never
-// caught half-way. Throws cpi::Error when the daemon or pool cannot be read; a volume that cannot
-// be deleted is reported in its Finding instead.
+// vm::CreationLockName's lock exclusively meanwhile, so a create_vm running on this machine (same
+// lock_dir) is never caught half-way. Throws cpi::Error when the daemon or pool cannot be read; a
+// volume that cannot be deleted is reported in its Finding instead.
 Report Run(const config::Config& config, const Options& options);
 
 // One line for the operator (core; no libvirt):

@@ -168,9 +168,11 @@ class Connection {
   virtual std::unique_ptr<Domain> DefineDomain(const std::string& xml, const std::string& name) = 0;
   // Every domain, defined or running, with its XML; domains that disappear meanwhile are left out.
   virtual std::vector<DomainDescription> ListDomains() = 0;
-  // Every domain with its persistent definition only (a transient domain: its live XML) in
-  // config_xml: one read per domain. Domains that cannot be read meanwhile are left out.
-  virtual std::vector<DomainDescription> ListDomainDefinitions() = 0;
+  // Every domain by name (one call), with its persistent definition only (a transient domain:
+  // its live XML) in config_xml when `read(name)`: one more call per such domain. Domains that
+  // cannot be read meanwhile are left out.
+  virtual std::vector<DomainDescription> ListDomainDefinitions(
+      const std::function<bool(const std::string& name)>& read) = 0;
   // Whether libvirt offers type='kvm' domains for x86_64 here.
   virtual bool OffersKvm() = 0;
   // The host capabilities XML.

@@ -63,12 +63,9 @@ void RebootVm(host::Host& host, const std::string& vm_cid);
 // Stores every key of `metadata` in the domain's <metadata> and sets <title>.
 void SetVmMetadata(host::Host& host, const std::string& vm_cid, const nlohmann::json& metadata);
 
-// Every MAC address used by any domain on the host, lowercase.
-std::vector<std::string> MacsInUse(host::Host& host);
-
-// The util::FileLock name CreateVm holds from MAC allocation until its domain is defined (so
-// while it creates the VM's volumes). The `cleanup` command takes it too, so that it never
-// mistakes the volumes of a create_vm in progress on this machine for leftovers.
-std::string MacLockName(const std::string& uri);
+// The util::FileLock name every CreateVm holds shared from before its first volume until its
+// domain is defined. The `cleanup` command takes it exclusively, so that it never mistakes the
+// volumes of a create_vm in progress on this machine for leftovers.
+std::string CreationLockName(const std::string& uri);
 
 }  // namespace cpi::vm

@@ -335,8 +335,11 @@ Report Run(const config::Config& config, const Options& options) {
   Report report;
   report.uri = util::RedactUri(config.libvirt.uri);
   report.pool = config.libvirt.storage_pool;
-  // create_vm holds this lock from before its first volume until its domain is defined.
-  util::FileLock creation_lock(config.lock_dir, vm::MacLockName(config.libvirt.uri));
+  // Every create_vm holds this lock shared from before its first volume until its domain is
+  // defined; exclusively held, no create_vm is half-way.
+  util::FileLock creation_lock(config.lock_dir, vm::CreationLockName(config.libvirt.uri));
+  // Lock files of killed processes that nobody takes again (a MAC's, a deleted disk's).
+  util::RemoveStaleLocks(config.lock_dir, "");
   host::Host host = host::Host::Open(config);
   std::vector<VolumeFacts> volumes;
   std::vector<DomainFacts> domains;

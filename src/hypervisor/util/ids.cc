@@ -45,10 +45,10 @@ bool HasUuidAfter(std::string_view cid, std::string_view prefix) {
 
 }  // namespace
 
-std::string NewUuid() {
+std::string NewUuid(unsigned version) {
   std::array<unsigned char, 16> b;
   RandomBytes(b.data(), b.size());
-  b[6] = (b[6] & 0x0f) | 0x40;
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | ((version & 0x0f) << 4));
   b[8] = (b[8] & 0x3f) | 0x80;
   std::string out;
   for (size_t i = 0; i < b.size(); ++i) {
@@ -72,7 +72,7 @@ std::string RandomHex(size_t n) {
 }
 
 std::string NewStemcellCid() { return "sc-" + NewUuid(); }
-std::string NewVmCid() { return "vm-" + NewUuid(); }
+std::string NewVmCid() { return "vm-" + NewUuid(8); }
 std::string NewDiskCid() { return "disk-" + RandomHex(15); }
 std::string NewSnapshotCid() { return "snap-" + NewUuid(); }
 

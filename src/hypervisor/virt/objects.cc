@@ -161,10 +161,15 @@ class LibvirtConnection final : public Connection {
   std::vector<DomainDescription> ListDomains() override {
     return ListDomainDescriptions(conn_.get());
   }
-  std::vector<DomainDescription> ListDomainDefinitions() override {
+  std::vector<DomainDescription> ListDomainDefinitions(
+      const std::function<bool(const std::string& name)>& read) override {
     std::vector<DomainDescription> out;
     for (const DomainPtr& dom : ListAllDomains(conn_.get())) {
       DomainDescription d{DomainName(dom.get()), "", ""};
+      if (!read(d.name)) {
+        out.push_back(std::move(d));
+        continue;
+      }
       try {
         d.config_xml = DomainXml(dom.get(), d.name, /*inactive=*/true);
       } catch (const Error&) {

@@ -20,6 +20,7 @@
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
+#include "bosh_libvirt_cpi/vm/mac_allocation.h"
 #include "bosh_libvirt_cpi/vm/vm_properties.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
@@ -121,9 +122,9 @@ void RethrowCreationFailure(std::string_view step, CreationFailure when) {
   }
 }
 
-// Lock name per hypervisor: MACs must be unique on the host the VMs share.
-std::string MacLockName(const std::string& uri) {
-  std::string name = "macs-";
+// Lock name per hypervisor: create_vm holds it shared, the cleanup command exclusively.
+std::string CreationLockName(const std::string& uri) {
+  std::string name = "creating-";
   for (char c : uri) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
   return name.substr(0, 120);
 }
@@ -136,17 +137,6 @@ std::string EphemeralSerial(const std::string& vm_cid) {
   return "eph-" + hex.substr(0, 16);
 }
 
-std::vector<std::string> MacsInUse(host::Host& host) {
-  std::vector<std::string> macs;
-  for (const virt::DomainDescription& d : host.conn().ListDomainDefinitions()) {
-    for (std::string& mac :
-         host::ReadMacs(xml::Document::Parse(d.config_xml, "domain " + d.name))) {
-      macs.push_back(std::move(mac));
-    }
-  }
-  return macs;
-}
-
 namespace {
 
 // What create_vm reads and checks before its first change.
@@ -154,6 +144,7 @@ struct CheckedInput {
   VmProperties props;
   StemcellImage stemcell;
   std::string domain_type;
+  size_t nic_count = 0;
 };
 
 // Step 1: everything is read and checked before the first side effect, so bad input changes
@@ -172,23 +163,21 @@ CheckedInput CheckInput(host::Host& host, const CreateVmInput& in) {
     throw CpiError("agent.mbus is not set in the CPI configuration; the agent needs it");
   }
   // Dry run of the plan to validate networks before touching the host.
-  CheckAddressesInSubnets(
-      host, network::PlanNics(in.networks, config.libvirt.network, network::RandomMac));
+  network::NicPlan dry_run =
+      network::PlanNics(in.networks, config.libvirt.network, network::RandomMac);
+  CheckAddressesInSubnets(host, dry_run);
+  checked.nic_count = dry_run.nics.size();
   checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
   checked.domain_type = host.DomainType();
   return checked;
 }
 
-// The NICs with MACs no domain on the host uses. The caller holds the MAC lock.
-network::NicPlan PlanNicsWithUniqueMacs(host::Host& host, const CreateVmInput& in) {
-  std::vector<std::string> used_list = MacsInUse(host);
-  std::set<std::string> used(used_list.begin(), used_list.end());
-  network::NicPlan plan = network::PlanNics(in.networks, host.config().libvirt.network, [&used] {
-    for (;;) {
-      std::string mac = network::RandomMac();
-      if (used.insert(mac).second) return mac;
-    }
-  });
+// The NICs with the allocated MACs, in NIC order.
+network::NicPlan PlanNicsWithMacs(host::Host& host, const CreateVmInput& in,
+                                  const std::vector<std::string>& macs) {
+  size_t next = 0;
+  network::NicPlan plan = network::PlanNics(in.networks, host.config().libvirt.network,
+                                            [&] { return macs.at(next++); });
   CheckNetworksExist(host, plan.nics);
   return plan;
 }
@@ -279,7 +268,7 @@ void CreateConfigDrive(virt::Pool& pool, const config::Config& config, const Cre
 
 CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
   const config::Config& config = host.config();
-  std::string cid = util::NewVmCid();
+  std::string cid;
   std::string step = "Creating VM for agent " + Quote(in.agent_id);
 
   CheckedInput checked;
@@ -296,10 +285,20 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
     network::NicPlan nics;
     std::unique_ptr<virt::Domain> dom;
     try {
-      // MACs unique on this host: allocate under a lock and keep it until the domain is defined,
-      // so the next process sees them in the domain list.
-      util::FileLock mac_lock(config.lock_dir, MacLockName(config.libvirt.uri));
-      nics = PlanNicsWithUniqueMacs(host, in);
+      // Shared with every other create_vm; `cleanup` waits for it (it never sees our volumes
+      // before our domain).
+      util::FileLock creating(config.lock_dir, CreationLockName(config.libvirt.uri),
+                              util::LockMode::kShared);
+      // The CID and MACs unique on this host; their locks are kept until the domain is defined,
+      // so the next process sees them in the domain list (vm/mac_allocation.h).
+      auto allocating = std::chrono::steady_clock::now();
+      MacAllocation macs = AllocateMacs(host.conn(), config.lock_dir, checked.nic_count);
+      cid = macs.cid;
+      spdlog::debug("allocated {} MAC(s) for VM '{}' in {} us", macs.macs.size(), cid,
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - allocating)
+                        .count());
+      nics = PlanNicsWithMacs(host, in, macs.macs);
       virt::Pool& pool = host.Pool();
       DomainSpec spec = BaseSpec(host, in, checked, cid, nics);
       std::optional<std::string> ephemeral_serial =
