@@ -14,7 +14,7 @@
 
 namespace cpi::util {
 
-FileLock::FileLock(const std::string& dir, const std::string& name) {
+FileLock::FileLock(const std::string& dir, const std::string& name, Mode mode) : mode_(mode) {
   boost::system::error_code ec;
   boost::filesystem::create_directories(dir, ec);
   if (ec) throw CloudError("creating lock directory " + Quote(dir) + ": " + ec.message());
@@ -24,7 +24,7 @@ FileLock::FileLock(const std::string& dir, const std::string& name) {
     if (!fd_) {
       throw CloudError("opening lock file " + Quote(path_) + ": " + std::strerror(errno));
     }
-    while (flock(fd_.get(), LOCK_EX) != 0) {
+    while (flock(fd_.get(), mode == Mode::kShared ? LOCK_SH : LOCK_EX) != 0) {
       if (errno == EINTR) continue;
       int err = errno;
       fd_.reset();
@@ -44,8 +44,11 @@ FileLock::FileLock(const std::string& dir, const std::string& name) {
 
 FileLock::~FileLock() {
   if (!fd_) return;
-  // Removed while still held, so nobody can lock this inode after us and believe it is current.
-  unlink(path_.c_str());
+  // Removed while held exclusively, so nobody can lock this inode after us and believe it is
+  // current. A shared holder that cannot get the lock exclusively at once is not the last one
+  // (a failed conversion drops its shared lock, which it is releasing anyway): the last one
+  // removes the file.
+  if (mode_ == Mode::kExclusive || flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) unlink(path_.c_str());
   fd_.reset();  // closing releases the flock
 }
 

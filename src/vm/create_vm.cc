@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <set>
 
 #include <boost/filesystem/path.hpp>
@@ -260,10 +261,19 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
   // Step 2: volumes, config drive and the domain's definition; `undo` removes them on failure.
   auto started = std::chrono::steady_clock::now();
   network::NicPlan plan;
-  std::unique_ptr<virt::Domain> dom;  // declared before `undo`, so it outlives the rollback
+  // Declared before `undo`, so they outlive the rollback: the domain handle, and the stemcell's
+  // lock (shared: create_vms on one stemcell run side by side; delete_stemcell takes it
+  // exclusively), held from before the root overlay exists until the call ends, so delete_stemcell
+  // never sees the overlay without its domain (docs/ARCHITECTURE.md §6).
+  std::optional<util::FileLock> stemcell_lock;
+  std::unique_ptr<virt::Domain> dom;
   util::ScopedCleanup undo;
   virt::Pool& pool = host.Pool();
   try {
+    stemcell_lock.emplace(config.lock_dir, stemcell::StemcellLockName(in.stemcell_cid),
+                          util::FileLock::Mode::kShared);
+    // A delete_stemcell may have finished between the check and the lock.
+    checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
     // MACs unique on this host: allocate under a lock and keep it until the domain is defined,
     // so the next process sees them in the domain list.
     util::FileLock mac_lock(config.lock_dir, MacLockName(config.libvirt.uri));
