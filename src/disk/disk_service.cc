@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bosh_libvirt_cpi/disk/disk_metadata.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/names/names.h"
@@ -107,9 +108,10 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
   util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
   virt::Pool& pool = host.Pool();
   std::optional<Disk> disk = FindDisk(host, cid);
+  const std::string sidecars[] = {names::MetadataVolume(cid), names::AlternateMetadataVolume(cid)};
   if (!disk) {
-    if (pool.DeleteVolume(names::MetadataVolume(cid))) {
-      spdlog::info("deleted leftover volume {}", names::MetadataVolume(cid));
+    for (const std::string& sidecar : sidecars) {
+      if (pool.DeleteVolume(sidecar)) spdlog::info("deleted leftover volume {}", sidecar);
     }
     return false;
   }
@@ -119,7 +121,7 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
                      "; detach it first");
   }
   pool.DeleteVolume(cid);
-  pool.DeleteVolume(names::MetadataVolume(cid));
+  for (const std::string& sidecar : sidecars) pool.DeleteVolume(sidecar);
   spdlog::info("deleted disk {}", cid);
   return true;
 }
@@ -162,9 +164,7 @@ void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::j
   if (!util::IsDiskCid(cid)) throw DiskNotFound("disk " + Quote(cid) + " not found");
   util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
   RequireDisk(host, cid);
-  WriteJsonVolume(host, names::MetadataVolume(cid), metadata);
-  spdlog::info("stored metadata of disk {} in volume {}", cid, names::MetadataVolume(cid));
+  WriteDiskMetadata(host, cid, metadata);
 }
-
 
 }  // namespace cpi::disk

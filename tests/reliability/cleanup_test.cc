@@ -58,9 +58,11 @@ TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
                                       Vol(kHalfSc),                 // a half upload
                                       Vol(kGoneSc + "-props"),      // a deleted stemcell's
                                       Vol("disk-0123456789abcde"),
-                                      Vol("disk-0123456789abcde-meta"),  // a disk
+                                      Vol("disk-0123456789abcde-meta"),      // a disk
+                                      Vol("disk-0123456789abcde-meta-alt"),  // both slots
                                       Vol("disk-fffffffffffffff"),       // a disk without metadata
                                       Vol("disk-eeeeeeeeeeeeeee-meta"),  // a deleted disk's
+                                      Vol("disk-ddddddddddddddd-meta-alt"),  // its other slot
                                       Vol(kSnap),
                                       Vol(kSnap + "-meta"),
                                       Vol(kHalfSnap),
@@ -84,6 +86,7 @@ TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
       {kHalfSc, "no sidecar '" + kHalfSc + "-props'"},
       {kGoneSc + "-props", "the stemcell is gone"},
       {"disk-eeeeeeeeeeeeeee-meta", "the disk is gone"},
+      {"disk-ddddddddddddddd-meta-alt", "the disk is gone"},
       {kHalfSnap, "no sidecar '" + kHalfSnap + "-meta'"},
       {"snap-88888888-8888-4888-8888-888888888888-meta", "the snapshot is gone"}};
   EXPECT_EQ(found.size(), expected.size());

@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/disk/disk_metadata.h"
+#include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "reliability/reliability_support.h"
@@ -299,6 +302,83 @@ TEST_F(ReliabilityCrashTest, KilledDeleteVmIsFinishedByTheRetry) {
     EXPECT_TRUE(world_->DomainsNamed(vm).empty());
     EXPECT_EQ(Volumes(), before);
   }
+}
+
+// Issue 17, defect 4: set_disk_metadata deleted the old sidecar before it wrote the new one, so a
+// kill in between left no metadata, or a volume of zeros. It is killed here at chosen moments
+// of a replacement: the instant the new slot volume appears; frozen (SIGSTOP) there, then
+// killed; once the upload has written into the slot; and 0-40 ms after it started; each with a
+// small value and with one of 900 KiB (14 upload chunks, so a kill lands mid-upload). What the
+// CPI reads back (disk::ReadDiskMetadata) is always the old value or the new one, never neither;
+// after an answer it is the new one.
+TEST_F(ReliabilityCrashTest, KilledSetDiskMetadataLeavesTheOldOrTheNewValue) {
+  config::Config config = config::Load(world_->ConfigJson(), world_->config_path(), std::nullopt);
+  std::string disk = NewDisk();
+  auto stored = [&]() -> json {
+    host::Host host = host::Host::Open(config);
+    return disk::ReadDiskMetadata(host, disk).value_or(json());
+  };
+  auto round_of = [](const json& v) { return v.is_object() ? v.value("round", "?") : "none"; };
+  auto is_slot = [&](const std::string& n) {
+    return n == disk + "-meta" || n == disk + "-meta-alt";
+  };
+  enum Moment { kSlotCreated, kSlotCreatedFrozen, kSlotWritten, kDelay };
+  struct Try {
+    Moment moment;
+    int delay_ms;
+  };
+  std::vector<Try> tries = {{kSlotCreated, 0}, {kSlotCreatedFrozen, 0}, {kSlotWritten, 0}};
+  for (int ms : {0, 2, 5, 10, 20, 40}) tries.push_back({kDelay, ms});
+
+  json current;  // no metadata yet
+  int round = 0, kept_old = 0, got_new = 0;
+  for (bool big : {false, true}) {
+    for (const Try& t : tries) {
+      ++round;
+      SCOPED_TRACE("round " + std::to_string(round) + ", moment " + std::to_string(t.moment) +
+                   ", " + std::to_string(t.delay_ms) + " ms, " + (big ? "900 KiB" : "small"));
+      json next = {{"round", std::to_string(round)}};
+      if (big) next["pad"] = std::string(900 << 10, 'x');
+      PoolWatcher watcher(world_->pool_dir());
+      auto p = CpiProcess::Start(world_->config_path(), "set_disk_metadata", {disk, next});
+      if (t.moment == kDelay) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(t.delay_ms));
+      } else {
+        std::optional<std::string> slot = watcher.WaitFor(is_slot, std::chrono::seconds(30));
+        ASSERT_TRUE(slot.has_value()) << p->Response().dump().substr(0, 500);
+        if (t.moment == kSlotCreatedFrozen) {
+          p->Signal(SIGSTOP);
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));  // libvirtd finishes
+        } else if (t.moment == kSlotWritten) {
+          WaitForAllocated(world_->pool_dir() + "/" + *slot, 1, std::chrono::seconds(30));
+        }
+      }
+      p->Signal(SIGKILL);
+      bool answered = p->Wait().exit_code == 0;
+      json now = stored();
+      EXPECT_TRUE(now == current || now == next)
+          << "read back round " << round_of(now) << ", before: " << round_of(current);
+      if (answered) {
+        EXPECT_EQ(round_of(now), round_of(next)) << "answered, yet not stored";
+      }
+      (now == next ? got_new : kept_old) += 1;
+      current = now;
+    }
+  }
+  RecordProperty("kept_old_value", kept_old);
+  RecordProperty("got_new_value", got_new);
+  EXPECT_GT(kept_old, 0) << "no kill landed before the new value was complete";
+
+  // A complete call after all that stores its value and leaves one slot; delete_disk removes it.
+  ASSERT_TRUE(
+      CallCpi(world_->config_path(), "set_disk_metadata", {disk, {{"round", "last"}}})["error"]
+          .is_null());
+  EXPECT_EQ(stored(), json({{"round", "last"}}));
+  std::vector<std::string> vols = Volumes();
+  EXPECT_EQ(std::count_if(vols.begin(), vols.end(), is_slot), 1);
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_disk", {disk})["error"].is_null());
+  vols = Volumes();
+  EXPECT_EQ(std::count_if(vols.begin(), vols.end(), is_slot), 0);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 //   sc-<uuid>                     without its sidecar sc-<uuid>-props: a half-uploaded stemcell
 //                                 (create_stemcell writes the sidecar only after the upload)
 //   sc-<uuid>-props               whose stemcell is gone (an interrupted delete_stemcell)
-//   disk-<15 hex>-meta            whose disk is gone
+//   disk-<15 hex>-meta|-meta-alt  (the two slots of a disk's metadata) whose disk is gone
 //   snap-<uuid>                   without its sidecar snap-<uuid>-meta (written last by
 //                                 snapshot_disk)
 //   snap-<uuid>-meta              whose snapshot is gone
