@@ -8,6 +8,7 @@
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
+#include "bosh_libvirt_cpi/util/scoped_cleanup.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 
@@ -97,7 +98,20 @@ std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties&
   // 60 random bits per CID: a clash is practically impossible, but cheap to rule out.
   std::string cid = util::NewDiskCid();
   for (int i = 0; i < 5 && host.FindVolume(cid); ++i) cid = util::NewDiskCid();
-  pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, host.config().templates_dir), cid);
+  const std::string& templates_dir = host.config().templates_dir;
+  // The mark first, removed as the last step: a process killed in between (no rollback runs)
+  // leaves a disk beside its mark, which the `cleanup` command knows BOSH has no CID for
+  // (docs/ARCHITECTURE.md §8). An empty raw volume: nothing to write, one file in the pool.
+  std::string mark = names::CreatingMarkVolume(cid);
+  pool.CreateVolume(DiskVolumeXml(mark, 0, "raw", templates_dir), mark);
+  util::ScopedCleanup undo;
+  undo.Add([&pool, mark] { pool.DeleteVolume(mark); });
+  pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, templates_dir), cid);
+  undo.Add([&pool, cid] { pool.DeleteVolume(cid); });
+  // Should this fail, the disk must not stay beside a mark that would let cleanup remove it
+  // later: the rollback deletes both, and the Director retries.
+  pool.DeleteVolume(mark);
+  undo.Cancel();
   spdlog::info("created disk {} ({}, {}) in pool {}", cid, Mib(bytes), props.format,
                Quote(host.pool_name()));
   return cid;

@@ -98,6 +98,42 @@ TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
   }
 }
 
+// Issue 17, defect 6: a disk beside create_disk's mark is a leftover (removed before its mark,
+// and kept with it while young or in use); a mark alone is one too; a disk without a mark never.
+TEST(ReliabilityCleanupRulesTest, AnUnfinishedCreateDiskGoesWithItsMarkAfterIt) {
+  const std::string left = "disk-aaaaaaaaaaaaaaa", lone = "disk-bbbbbbbbbbbbbbb",
+                    used = "disk-ccccccccccccccc", young = "disk-999999999999999";
+  std::vector<VolumeFacts> volumes = {Vol(left + "-creating"),  // listed before its disk
+                                      Vol(left),
+                                      Vol(lone + "-creating"),
+                                      Vol(used),
+                                      Vol(used + "-creating"),
+                                      Vol(young, "", kNow - 10),
+                                      Vol(young + "-creating", "", kNow - 10),
+                                      Vol("disk-0123456789abcde")};
+  std::vector<DomainFacts> domains = {{kVm, {"/p/" + used}, {}, true, true, std::nullopt}};
+  std::vector<Finding> ordered = cleanup::Classify("p", volumes, domains, {}, kNow);
+  auto found = ByVolume(ordered);
+  EXPECT_EQ(found.size(), 7u);
+  EXPECT_EQ(found.count("disk-0123456789abcde"), 0u);
+  EXPECT_EQ(found[left].verdict, Verdict::kRemove);
+  EXPECT_EQ(found[left].what, "disk of an unfinished create_disk");
+  EXPECT_EQ(found[left + "-creating"].verdict, Verdict::kRemove);
+  EXPECT_EQ(found[lone + "-creating"].verdict, Verdict::kRemove);
+  EXPECT_TRUE(Contains(found[lone + "-creating"].why, "never made"));
+  EXPECT_EQ(found[used].verdict, Verdict::kInUse);
+  EXPECT_EQ(found[used + "-creating"].verdict, Verdict::kInUse);
+  EXPECT_EQ(found[young].verdict, Verdict::kTooYoung);
+  EXPECT_EQ(found[young + "-creating"].verdict, Verdict::kTooYoung);
+  auto at = [&](const std::string& name) {
+    for (size_t i = 0; i < ordered.size(); ++i) {
+      if (ordered[i].volume == name) return i;
+    }
+    return ordered.size();
+  };
+  EXPECT_LT(at(left), at(left + "-creating"));
+}
+
 TEST(ReliabilityCleanupRulesTest, KeepsYoungAndUnknownAgeUnlessMinAgeIsZero) {
   std::vector<VolumeFacts> volumes = {Vol(kGoneVm + "-root", "", kNow - 10),
                                       Vol(kGoneVm + "-config", "", std::nullopt)};

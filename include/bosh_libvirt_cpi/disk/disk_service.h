@@ -55,7 +55,9 @@ struct Attachment {
 std::vector<Attachment> FindAttachments(host::Host& host, const Disk& disk);
 
 // create_disk: a blank volume of `size_mib` MiB in `props.format`; returns its new CID. Bad size
-// → CpiError before anything is created.
+// → CpiError before anything is created. The empty volume "<cid>-creating" exists from before
+// the disk is made until the last step (a failure deletes both), so a disk a killed create_disk
+// left is told apart from the Director's by the `cleanup` command.
 std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties& props);
 
 // delete_disk: deletes the volume and its metadata sidecars. Returns false when there was no such
