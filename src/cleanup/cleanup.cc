@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/filesystem.hpp>
 #include <ctime>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/names/names.h"
+#include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/virt/error.h"
@@ -134,6 +136,29 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
     }
   }
   return facts;
+}
+
+// A create_vm killed while it held its stemcell's lock (shared) leaves the lock file behind.
+// Passing through each stemcell lock of the folder, shared (so never waiting for a create_vm in
+// progress), removes the files no live process holds (util::FileLock: the last holder removes the
+// file).
+void DropStaleStemcellLocks(const std::string& lock_dir) {
+  const std::string prefix = stemcell::StemcellLockName(""), suffix = ".lock";
+  std::vector<std::string> cids;
+  boost::system::error_code ec;
+  for (boost::filesystem::directory_iterator it(lock_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    std::string cid = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (util::IsStemcellCid(cid)) cids.push_back(cid);
+  }
+  for (const std::string& cid : cids) {
+    util::FileLock pass(lock_dir, stemcell::StemcellLockName(cid), util::FileLock::Mode::kShared);
+  }
 }
 
 // Destroys and undefines the domain; false when it was gone already.
@@ -395,6 +420,7 @@ Report Run(const config::Config& config, const Options& options) {
 
   report.findings = Classify(host.pool_name(), volumes, domains, options, std::time(nullptr));
   if (options.dry_run) return report;
+  DropStaleStemcellLocks(config.lock_dir);
   virt::Pool& pool = host.Pool();
   std::set<std::string> kept_domains;  // abandoned domains that could not be removed
   std::set<std::string> kept_disks;    // unfinished create_disk's disks that could not be removed
