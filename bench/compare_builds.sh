@@ -7,9 +7,10 @@
 #
 # Calls that leave the world as it was, each as a whole process: info; has_vm of an existing
 # (shut off) and of a missing VM; get_disks; set_vm_metadata; attach_disk + detach_disk of a
-# stopped VM (one case runs both, through a tiny shell script). The world (pool, network, test
-# stemcell, one VM) is made with NEW_BUILD_DIR's CPI. Prints a markdown table and the new/base
-# ratio of the medians. Knobs: RUNS (default 100).
+# stopped VM (one case runs both, through a tiny shell script); set_disk_metadata (a disk of
+# each build's own: their sidecar formats differ); create_disk + delete_disk; create_vm +
+# delete_vm. The world (pool, network, test stemcell, one VM) is made with NEW_BUILD_DIR's CPI.
+# Prints a markdown table and the new/base ratio of the medians. Knobs: RUNS (default 100).
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 BASE_BUILD_DIR NEW_BUILD_DIR" >&2; exit 2; }
 BASE=$(cd "$1" && pwd)
@@ -31,7 +32,11 @@ world_request set_vm_metadata "[\"$vm\", {\"name\": \"bench/0\", \"deployment\":
 	>"$WORLD/set_vm_metadata.json"
 world_request attach_disk "[\"$vm\", \"$disk\"]" >"$WORLD/attach.json"
 world_request detach_disk "[\"$vm\", \"$disk\"]" >"$WORLD/detach.json"
-# attach then detach, one process each, as one timed case per build.
+world_request create_disk '[64, {}, null]' >"$WORLD/create_disk.json"
+world_request create_vm "[\"agent-cmp\", \"$STEMCELL\", $VM_PROPS, $NETWORKS, [], {}]" \
+	>"$WORLD/create_vm.json"
+# attach then detach, create then delete a disk, create then delete a VM: one process each, as
+# one timed case per build.
 for which in base new; do
 	cpi=$BUILD_DIR/bosh-libvirt-cpi
 	[ $which = base ] && cpi=$BASE/bosh-libvirt-cpi
@@ -40,7 +45,18 @@ for which in base new; do
 "$cpi" --config "$CONFIG" <"$WORLD/attach.json" | grep -q '"error":null' &&
 "$cpi" --config "$CONFIG" <"$WORLD/detach.json" | grep -q '"error":null' && echo ok
 EOF
-	chmod +x "$WORLD/attach_detach_$which.sh"
+	for kind in disk vm; do
+		cat >"$WORLD/create_delete_${kind}_$which.sh" <<EOF
+#!/bin/sh
+cid=\$("$cpi" --config "$CONFIG" <"$WORLD/create_$kind.json" | jq -er '.result | if type == "array" then .[0] else . end') &&
+printf '{"method":"delete_$kind","arguments":["%s"],"context":{"director_uuid":"bench"},"api_version":2}' "\$cid" |
+	"$cpi" --config "$CONFIG" | grep -q '"error":null' && echo ok
+EOF
+	done
+	meta_disk=$(world_call create_disk '[64, {}, null]' | jq -r .)
+	world_request set_disk_metadata "[\"$meta_disk\", {\"director\": \"bench\", \"deployment\": \"d\", \"instance_id\": \"i-1\"}]" \
+		>"$WORLD/set_disk_metadata_$which.json"
+	chmod +x "$WORLD"/*_"$which".sh
 done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -55,7 +71,15 @@ for call in info has_vm has_vm_missing get_disks set_vm_metadata; do
 	done
 done
 for which in base new; do
-	cases+=(:: "attach_detach_$which" - ok "$WORLD/attach_detach_$which.sh")
+	cpi=$BUILD_DIR/bosh-libvirt-cpi
+	[ $which = base ] && cpi=$BASE/bosh-libvirt-cpi
+	cases+=(:: "set_disk_metadata_$which" "$WORLD/set_disk_metadata_$which.json" '"error":null'
+		"$cpi" --config "$CONFIG")
+done
+for script in attach_detach create_delete_disk create_delete_vm; do
+	for which in base new; do
+		cases+=(:: "${script}_$which" - ok "$WORLD/${script}_$which.sh")
+	done
 done
 echo "$RUNS rounds, every case once per round ..." >&2
 "$WORLD/timeit" -r "$RUNS" -w 3 "${cases[@]}" >"$WORLD/times.txt"
@@ -65,7 +89,8 @@ echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "| call (whole process) | base median (ms) | new median (ms) | new/base | base min | new min | base max RSS (KiB) | new max RSS (KiB) |"
 echo "|---|---|---|---|---|---|---|---|"
-for call in info has_vm has_vm_missing get_disks set_vm_metadata attach_detach; do
+for call in info has_vm has_vm_missing get_disks set_vm_metadata set_disk_metadata attach_detach \
+	create_delete_disk create_delete_vm; do
 	awk -v c="$call" '
 		$1 == c "_base" {bm = $4; bn = $3; br = $7}
 		$1 == c "_new" {nm = $4; nn = $3; nr = $7}

@@ -17,6 +17,7 @@
 
 #include "bosh_libvirt_cpi/agent/config_drive.h"
 #include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/disk/disk_metadata.h"
 #include "bosh_libvirt_cpi/disk/disk_service.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"
@@ -103,6 +104,11 @@ class LibvirtDiskTest : public ::testing::Test {
   static std::string VolumeXml(const std::string& name) {
     auto vol = Volume(name);
     return vol ? virt::VolumeXml(vol->get(), name) : "";
+  }
+  // The disk's metadata as the CPI reads it back (disk::ReadDiskMetadata); null when none.
+  static json StoredMetadata(const std::string& cid) {
+    host::Host host = host::Host::Open(*config_);
+    return disk::ReadDiskMetadata(host, cid).value_or(json());
   }
   static std::string Download(const std::string& name) {
     auto vol = Volume(name);
@@ -503,20 +509,32 @@ TEST_F(LibvirtDiskTest, MetadataLivesBesideTheDiskAndSurvivesDetach) {
                    {"attached_at", "2026-01-01T00:00:00Z"},
                    {"odd <&> key", "'\"]]>"}};
   ExpectOk(Call("set_disk_metadata", {cid, metadata}));
-  EXPECT_EQ(json::parse(Download(cid + "-meta")), metadata);  // what `virsh vol-download` shows
+  // What `virsh vol-download` shows: the first slot's record.
+  EXPECT_EQ(json::parse(Download(cid + "-meta")),
+            json({{"generation", 1}, {"metadata", metadata}}));
+  EXPECT_EQ(StoredMetadata(cid), metadata);
 
   ExpectOk(Call("detach_disk", {vm, cid}));
-  EXPECT_EQ(json::parse(Download(cid + "-meta")), metadata);
+  EXPECT_EQ(StoredMetadata(cid), metadata);
   ExpectOk(Call("delete_vm", {vm}));
-  EXPECT_EQ(json::parse(Download(cid + "-meta")), metadata);
+  EXPECT_EQ(StoredMetadata(cid), metadata);
 
-  // Replaced on each call (also by a shorter document).
+  // Replaced on each call (also by a shorter document), written into the other slot first.
   ExpectOk(Call("set_disk_metadata", {cid, {{"a", "b"}}}));
-  EXPECT_EQ(json::parse(Download(cid + "-meta")), json({{"a", "b"}}));
+  EXPECT_EQ(StoredMetadata(cid), json({{"a", "b"}}));
+  EXPECT_EQ(json::parse(Download(cid + "-meta-alt")),
+            json({{"generation", 2}, {"metadata", {{"a", "b"}}}}));
+  EXPECT_FALSE(Volume(cid + "-meta"));
+  ExpectOk(Call("set_disk_metadata", {cid, {{"c", "d"}}}));
+  EXPECT_EQ(StoredMetadata(cid), json({{"c", "d"}}));
+  EXPECT_TRUE(Volume(cid + "-meta"));
+  EXPECT_FALSE(Volume(cid + "-meta-alt"));
 
-  // Deleting the disk deletes its sidecar.
+  // Deleting the disk deletes its sidecars.
+  ExpectOk(Call("set_disk_metadata", {cid, {{"e", "f"}}}));
   ExpectOk(Call("delete_disk", {cid}));
   EXPECT_FALSE(Volume(cid + "-meta"));
+  EXPECT_FALSE(Volume(cid + "-meta-alt"));
 }
 
 TEST_F(LibvirtDiskTest, MissingObjectsAnswerAsTheContractSays) {

@@ -480,13 +480,21 @@ TEST_F(LibvirtStemcellTest, DeleteRefusesWhileVmsUseTheStemcell) {
   EXPECT_NE(refused["error"]["message"].get<std::string>().find(vm_b), std::string::npos);
   world().RemoveDomain(vm_b);
 
-  // No VM left: the (now orphaned) overlays do not hold it back.
+  // No VM left, but overlays of no VM still backed by it: they are cleanup's, and the stemcell
+  // stays until they are gone (issue 17, defect 1).
+  refused = RunInProcess(Request("delete_stemcell", {cid}));
+  message = refused["error"]["message"];
+  EXPECT_NE(message.find("'" + vm_a + "-root'"), std::string::npos) << message;
+  EXPECT_NE(message.find("cleanup"), std::string::npos) << message;
+  EXPECT_NE(VolumeXml(cid), "");
+  {
+    host::Host host = OpenHost();
+    host.Pool().DeleteVolume(vm_a + "-root");
+    host.Pool().DeleteVolume(vm_b + "-root");
+  }
   json deleted = RunInProcess(Request("delete_stemcell", {cid}));
   EXPECT_TRUE(deleted["error"].is_null()) << deleted.dump();
   EXPECT_EQ(VolumeXml(cid), "");
-  host::Host host = OpenHost();
-  host.Pool().DeleteVolume(vm_a + "-root");
-  host.Pool().DeleteVolume(vm_b + "-root");
 }
 
 // The bootable test stemcell (stemcell/build.sh), both variants, byte for byte.

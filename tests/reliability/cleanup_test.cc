@@ -58,9 +58,11 @@ TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
                                       Vol(kHalfSc),                 // a half upload
                                       Vol(kGoneSc + "-props"),      // a deleted stemcell's
                                       Vol("disk-0123456789abcde"),
-                                      Vol("disk-0123456789abcde-meta"),  // a disk
+                                      Vol("disk-0123456789abcde-meta"),      // a disk
+                                      Vol("disk-0123456789abcde-meta-alt"),  // both slots
                                       Vol("disk-fffffffffffffff"),       // a disk without metadata
                                       Vol("disk-eeeeeeeeeeeeeee-meta"),  // a deleted disk's
+                                      Vol("disk-ddddddddddddddd-meta-alt"),  // its other slot
                                       Vol(kSnap),
                                       Vol(kSnap + "-meta"),
                                       Vol(kHalfSnap),
@@ -84,6 +86,7 @@ TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
       {kHalfSc, "no sidecar '" + kHalfSc + "-props'"},
       {kGoneSc + "-props", "the stemcell is gone"},
       {"disk-eeeeeeeeeeeeeee-meta", "the disk is gone"},
+      {"disk-ddddddddddddddd-meta-alt", "the disk is gone"},
       {kHalfSnap, "no sidecar '" + kHalfSnap + "-meta'"},
       {"snap-88888888-8888-4888-8888-888888888888-meta", "the snapshot is gone"}};
   EXPECT_EQ(found.size(), expected.size());
@@ -93,6 +96,42 @@ TEST(ReliabilityCleanupRulesTest, FindsExactlyTheUnreachableVolumes) {
     EXPECT_TRUE(Contains(found[volume].why, why)) << found[volume].why;
     EXPECT_EQ(found[volume].age_seconds, 7200);
   }
+}
+
+// Issue 17, defect 6: a disk beside create_disk's mark is a leftover (removed before its mark,
+// and kept with it while young or in use); a mark alone is one too; a disk without a mark never.
+TEST(ReliabilityCleanupRulesTest, AnUnfinishedCreateDiskGoesWithItsMarkAfterIt) {
+  const std::string left = "disk-aaaaaaaaaaaaaaa", lone = "disk-bbbbbbbbbbbbbbb",
+                    used = "disk-ccccccccccccccc", young = "disk-999999999999999";
+  std::vector<VolumeFacts> volumes = {Vol(left + "-creating"),  // listed before its disk
+                                      Vol(left),
+                                      Vol(lone + "-creating"),
+                                      Vol(used),
+                                      Vol(used + "-creating"),
+                                      Vol(young, "", kNow - 10),
+                                      Vol(young + "-creating", "", kNow - 10),
+                                      Vol("disk-0123456789abcde")};
+  std::vector<DomainFacts> domains = {{kVm, {"/p/" + used}, {}, true, true, std::nullopt}};
+  std::vector<Finding> ordered = cleanup::Classify("p", volumes, domains, {}, kNow);
+  auto found = ByVolume(ordered);
+  EXPECT_EQ(found.size(), 7u);
+  EXPECT_EQ(found.count("disk-0123456789abcde"), 0u);
+  EXPECT_EQ(found[left].verdict, Verdict::kRemove);
+  EXPECT_EQ(found[left].what, "disk of an unfinished create_disk");
+  EXPECT_EQ(found[left + "-creating"].verdict, Verdict::kRemove);
+  EXPECT_EQ(found[lone + "-creating"].verdict, Verdict::kRemove);
+  EXPECT_TRUE(Contains(found[lone + "-creating"].why, "never made"));
+  EXPECT_EQ(found[used].verdict, Verdict::kInUse);
+  EXPECT_EQ(found[used + "-creating"].verdict, Verdict::kInUse);
+  EXPECT_EQ(found[young].verdict, Verdict::kTooYoung);
+  EXPECT_EQ(found[young + "-creating"].verdict, Verdict::kTooYoung);
+  auto at = [&](const std::string& name) {
+    for (size_t i = 0; i < ordered.size(); ++i) {
+      if (ordered[i].volume == name) return i;
+    }
+    return ordered.size();
+  };
+  EXPECT_LT(at(left), at(left + "-creating"));
 }
 
 TEST(ReliabilityCleanupRulesTest, KeepsYoungAndUnknownAgeUnlessMinAgeIsZero) {

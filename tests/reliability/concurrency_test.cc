@@ -4,7 +4,9 @@
 // each domain, and no read-modify-write of shared state (MAC allocation, a domain's disks) loses
 // an update.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <algorithm>
 #include <set>
 
 #include "bosh_libvirt_cpi/virt/domain.h"
@@ -199,6 +201,65 @@ TEST_F(ReliabilityConcurrencyTest, ConcurrentCreateVmAllocatesDistinctMacs) {
   std::vector<Call> teardown;
   for (const std::string& vm : vms) teardown.push_back({"delete_vm", {vm}, config});
   for (const json& r : RunConcurrently(teardown)) EXPECT_TRUE(r["error"].is_null()) << r.dump();
+}
+
+// Issue 17, defect 1: a delete_stemcell landing between create_vm's root overlay and its domain's
+// definition saw an overlay "of no VM" and deleted the stemcell; the VM ran on the deleted file
+// and could never start again ("Cannot access backing file"). create_vm is frozen (SIGSTOP) the
+// instant its overlay appears; delete_stemcell must then wait for the stemcell's lock (or refuse),
+// never delete. Once create_vm finishes, delete_stemcell refuses naming the VM; the VM powers off
+// and starts again through reboot_vm; after delete_vm the stemcell is deleted.
+TEST_F(ReliabilityConcurrencyTest, DeleteStemcellNeverDeletesTheBaseOfAVmBeingCreated) {
+  const std::string config = world_->config_path();
+  std::string sc = AddStemcellWithSidecar(world_->conn(), world_->pool());
+  auto has_stemcell = [&] {
+    std::vector<std::string> v = world_->Volumes();
+    return std::count(v.begin(), v.end(), sc) == 1;
+  };
+  json args = VmArgs(120);
+  args[1] = sc;
+  PoolWatcher watcher(world_->pool_dir());
+  auto create = CpiProcess::Start(config, "create_vm", args);
+  std::optional<std::string> root = watcher.WaitFor(
+      [](const std::string& n) {
+        return n.rfind("vm-", 0) == 0 && n.size() == 44 && n.compare(39, 5, "-root") == 0;
+      },
+      std::chrono::seconds(30));
+  create->Signal(SIGSTOP);
+  ASSERT_TRUE(root.has_value()) << create->Response().dump();
+  std::string vm = root->substr(0, 39);
+  ASSERT_TRUE(world_->DomainsNamed(vm).empty()) << "frozen only after the domain was defined";
+
+  auto del = CpiProcess::Start(config, "delete_stemcell", {sc});
+  Halted halted = WaitUntilLockWaitOrExit(del->pid(), std::chrono::seconds(60));
+  EXPECT_NE(halted, Halted::kNeither);
+  EXPECT_TRUE(has_stemcell()) << "deleted under a VM being created: " << del->Response().dump();
+  RecordProperty("delete_stemcell_while_frozen",
+                 halted == Halted::kWaitingForLock ? "waited for the lock" : "answered");
+
+  create->Signal(SIGCONT);
+  json created = create->Response();
+  ASSERT_TRUE(created["error"].is_null()) << created.dump();
+  ASSERT_EQ(created["result"][0], vm);
+  json refused = del->Response();
+  EXPECT_EQ(ErrorType(refused), "Bosh::Clouds::CloudError") << refused.dump();
+  EXPECT_FALSE(OkToRetry(refused)) << refused.dump();
+  EXPECT_TRUE(Contains(refused.dump(), vm)) << refused.dump();
+  EXPECT_TRUE(has_stemcell());
+
+  // Power off, then reboot_vm starts it again: its backing file is still there.
+  auto dom = world_->conn().FindDomain(vm);
+  ASSERT_TRUE(dom.has_value());
+  virt::DestroyDomain(dom->get(), vm);
+  json rebooted = CallCpi(config, "reboot_vm", {vm});
+  EXPECT_TRUE(rebooted["error"].is_null()) << rebooted.dump();
+  EXPECT_EQ(virDomainIsActive(dom->get()), 1);
+
+  ASSERT_TRUE(CallCpi(config, "delete_vm", {vm})["error"].is_null());
+  json deleted = CallCpi(config, "delete_stemcell", {sc});
+  EXPECT_TRUE(deleted["error"].is_null()) << deleted.dump();
+  EXPECT_FALSE(has_stemcell());
+  EXPECT_TRUE(FilesIn(world_->lock_dir()).empty());
 }
 
 }  // namespace

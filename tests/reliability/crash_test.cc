@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/disk/disk_metadata.h"
+#include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/virt/domain.h"
 #include "bosh_libvirt_cpi/vm/domain_spec.h"
 #include "reliability/reliability_support.h"
@@ -299,6 +302,168 @@ TEST_F(ReliabilityCrashTest, KilledDeleteVmIsFinishedByTheRetry) {
     EXPECT_TRUE(world_->DomainsNamed(vm).empty());
     EXPECT_EQ(Volumes(), before);
   }
+}
+
+// Issue 17, defect 4: set_disk_metadata deleted the old sidecar before it wrote the new one, so a
+// kill in between left no metadata, or a volume of zeros. It is killed here at chosen moments
+// of a replacement: the instant the new slot volume appears; frozen (SIGSTOP) there, then
+// killed; once the upload has written into the slot; and 0-40 ms after it started; each with a
+// small value and with one of 900 KiB (14 upload chunks, so a kill lands mid-upload). What the
+// CPI reads back (disk::ReadDiskMetadata) is always the old value or the new one, never neither;
+// after an answer it is the new one.
+TEST_F(ReliabilityCrashTest, KilledSetDiskMetadataLeavesTheOldOrTheNewValue) {
+  config::Config config = config::Load(world_->ConfigJson(), world_->config_path(), std::nullopt);
+  std::string disk = NewDisk();
+  auto stored = [&]() -> json {
+    host::Host host = host::Host::Open(config);
+    return disk::ReadDiskMetadata(host, disk).value_or(json());
+  };
+  auto round_of = [](const json& v) { return v.is_object() ? v.value("round", "?") : "none"; };
+  auto is_slot = [&](const std::string& n) {
+    return n == disk + "-meta" || n == disk + "-meta-alt";
+  };
+  enum Moment { kSlotCreated, kSlotCreatedFrozen, kSlotWritten, kDelay };
+  struct Try {
+    Moment moment;
+    int delay_ms;
+  };
+  std::vector<Try> tries = {{kSlotCreated, 0}, {kSlotCreatedFrozen, 0}, {kSlotWritten, 0}};
+  for (int ms : {0, 2, 5, 10, 20, 40}) tries.push_back({kDelay, ms});
+
+  json current;  // no metadata yet
+  int round = 0, kept_old = 0, got_new = 0;
+  for (bool big : {false, true}) {
+    for (const Try& t : tries) {
+      ++round;
+      SCOPED_TRACE("round " + std::to_string(round) + ", moment " + std::to_string(t.moment) +
+                   ", " + std::to_string(t.delay_ms) + " ms, " + (big ? "900 KiB" : "small"));
+      json next = {{"round", std::to_string(round)}};
+      if (big) next["pad"] = std::string(900 << 10, 'x');
+      PoolWatcher watcher(world_->pool_dir());
+      auto p = CpiProcess::Start(world_->config_path(), "set_disk_metadata", {disk, next});
+      if (t.moment == kDelay) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(t.delay_ms));
+      } else {
+        std::optional<std::string> slot = watcher.WaitFor(is_slot, std::chrono::seconds(30));
+        ASSERT_TRUE(slot.has_value()) << p->Response().dump().substr(0, 500);
+        if (t.moment == kSlotCreatedFrozen) {
+          p->Signal(SIGSTOP);
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));  // libvirtd finishes
+        } else if (t.moment == kSlotWritten) {
+          WaitForAllocated(world_->pool_dir() + "/" + *slot, 1, std::chrono::seconds(30));
+        }
+      }
+      p->Signal(SIGKILL);
+      bool answered = p->Wait().exit_code == 0;
+      json now = stored();
+      EXPECT_TRUE(now == current || now == next)
+          << "read back round " << round_of(now) << ", before: " << round_of(current);
+      if (answered) {
+        EXPECT_EQ(round_of(now), round_of(next)) << "answered, yet not stored";
+      }
+      (now == next ? got_new : kept_old) += 1;
+      current = now;
+    }
+  }
+  RecordProperty("kept_old_value", kept_old);
+  RecordProperty("got_new_value", got_new);
+  EXPECT_GT(kept_old, 0) << "no kill landed before the new value was complete";
+
+  // A complete call after all that stores its value and leaves one slot; delete_disk removes it.
+  ASSERT_TRUE(
+      CallCpi(world_->config_path(), "set_disk_metadata", {disk, {{"round", "last"}}})["error"]
+          .is_null());
+  EXPECT_EQ(stored(), json({{"round", "last"}}));
+  std::vector<std::string> vols = Volumes();
+  EXPECT_EQ(std::count_if(vols.begin(), vols.end(), is_slot), 1);
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_disk", {disk})["error"].is_null());
+  vols = Volumes();
+  EXPECT_EQ(std::count_if(vols.begin(), vols.end(), is_slot), 0);
+}
+
+// Issue 17, defect 6: a create_disk killed after libvirt made the volume left a disk whose CID
+// never reached BOSH, and `cleanup` could not tell it from an orphaned disk the Director owns.
+// create_disk now makes an empty mark volume first and removes it last. Killed the instant its
+// mark appears, the instant its disk appears (frozen there, then killed), and 0-100 ms after the
+// disk appeared (a 50 GiB disk, as reported): whenever it did not answer and the mark is there,
+// `cleanup` keeps the leftovers while young, lists them with --min-age 0 and removes disk and
+// mark; an answered create_disk's disk is never listed.
+TEST_F(ReliabilityCrashTest, KilledCreateDiskLeavesADiskThatCleanupRemoves) {
+  std::vector<std::string> before = Volumes();
+  auto is_disk = [](const std::string& n) { return n.size() == 20 && n.rfind("disk-", 0) == 0; };
+  auto is_mark = [](const std::string& n) {
+    return n.size() == 29 && n.rfind("disk-", 0) == 0 && n.compare(20, 9, "-creating") == 0;
+  };
+  int disks_listed = 0, marks_alone = 0, answered = 0, unmarked = 0;
+  // -2: killed when the mark appears; -1: frozen when the disk appears, then killed; else killed
+  // that many ms after the disk appeared.
+  for (int delay_ms : {-2, -1, 0, 1, 2, 5, 10, 20, 35, 50, 100}) {
+    SCOPED_TRACE("delay " + std::to_string(delay_ms) + " ms");
+    PoolWatcher watcher(world_->pool_dir());
+    auto p =
+        CpiProcess::Start(world_->config_path(), "create_disk", {51200, json::object(), nullptr});
+    std::optional<std::string> seen =
+        watcher.WaitFor(delay_ms == -2 ? std::function<bool(const std::string&)>(is_mark)
+                                       : std::function<bool(const std::string&)>(is_disk),
+                        std::chrono::seconds(30));
+    if (delay_ms == -1) {
+      p->Signal(SIGSTOP);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // libvirtd finishes the disk
+    } else if (delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }
+    p->Signal(SIGKILL);
+    ASSERT_TRUE(seen.has_value()) << p->Response().dump();
+    std::string disk = seen->substr(0, 20);
+    std::string mark = disk + "-creating";
+    bool done = p->Wait().exit_code == 0;
+    bool marked = fs::exists(world_->pool_dir() + "/" + mark);
+    bool has_disk = fs::exists(world_->pool_dir() + "/" + disk);
+    ProcessResult dry = RunCleanup(world_->config_path(), {"--dry-run", "--min-age", "0"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    if (done || !marked) {
+      // Answered (the disk is BOSH's), or killed after the mark went and before the answer (a
+      // disk nobody can tell from an orphaned one): never a cleanup candidate.
+      EXPECT_FALSE(marked) << "answered with the mark still there";
+      EXPECT_FALSE(Contains(dry.out, disk)) << dry.out;
+      (done ? answered : unmarked) += 1;
+      EXPECT_TRUE(CallCpi(world_->config_path(), "delete_disk", {disk})["error"].is_null());
+      EXPECT_EQ(Volumes(), before);
+      continue;
+    }
+    ProcessResult young = RunCleanup(world_->config_path(), {"--dry-run"});
+    EXPECT_TRUE(Contains(young.out, "kept " + mark + ": mark of an unfinished create_disk"))
+        << young.out;
+    EXPECT_TRUE(Contains(dry.out, "would remove " + mark)) << dry.out;
+    if (has_disk) {
+      ++disks_listed;
+      EXPECT_TRUE(Contains(young.out, "kept " + disk + ": disk of an unfinished create_disk"))
+          << young.out;
+      EXPECT_TRUE(Contains(dry.out, "would remove " + disk + ": disk of an unfinished create_disk"))
+          << dry.out;
+      // The disk before its mark: a disk without its mark would look like the Director's.
+      EXPECT_LT(dry.out.find(disk + ":"), dry.out.find(mark + ":")) << dry.out;
+    } else {
+      ++marks_alone;
+      EXPECT_TRUE(Contains(dry.out, "the disk was never made")) << dry.out;
+    }
+    ProcessResult removed = RunCleanup(world_->config_path(), {"--min-age", "0"});
+    ASSERT_EQ(removed.exit_code, 0) << removed.err;
+    EXPECT_TRUE(Contains(removed.out, "removed " + mark)) << removed.out;
+    EXPECT_EQ(Volumes(), before);
+  }
+  RecordProperty("disks_listed", disks_listed);
+  RecordProperty("marks_alone", marks_alone);
+  RecordProperty("answered", answered);
+  RecordProperty("killed_after_the_mark_went", unmarked);
+  EXPECT_GE(disks_listed, 1) << "the frozen case always leaves the disk beside its mark";
+  EXPECT_GE(marks_alone, 1) << "killed at the mark, the disk was never made";
+  // A create_disk that answers leaves no mark and is no candidate.
+  std::string kept = NewDisk();
+  EXPECT_FALSE(fs::exists(world_->pool_dir() + "/" + kept + "-creating"));
+  EXPECT_FALSE(
+      Contains(RunCleanup(world_->config_path(), {"--dry-run", "--min-age", "0"}).out, kept));
+  EXPECT_TRUE(CallCpi(world_->config_path(), "delete_disk", {kept})["error"].is_null());
 }
 
 }  // namespace

@@ -590,6 +590,41 @@ json ManualNetwork(const std::string& network, const std::string& ip) {
             {"cloud_properties", {{"network", network}}}}}};
 }
 
+namespace {
+
+// Whether /proc/locks holds a blocked request ("N: -> FLOCK ADVISORY WRITE <pid> ...") of `pid`.
+bool WaitsForLock(pid_t pid) {
+  std::ifstream locks("/proc/locks");
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream fields(line);
+    std::string id, arrow, kind, advisory, mode, holder;
+    if (fields >> id >> arrow >> kind >> advisory >> mode >> holder && arrow == "->" &&
+        holder == std::to_string(pid)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsZombie(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');  // the command name may hold spaces and parentheses
+  return paren == std::string::npos || text.compare(paren, 3, ") Z") == 0;
+}
+
+}  // namespace
+
+Halted WaitUntilLockWaitOrExit(pid_t pid, std::chrono::milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (WaitsForLock(pid)) return Halted::kWaitingForLock;
+    if (IsZombie(pid)) return Halted::kExited;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Halted::kNeither;
+}
+
 std::string AddStemcellWithSidecar(virt::RawConnection& conn, const std::string& pool_name) {
   std::string cid = util::NewStemcellCid();
   std::optional<virt::StoragePoolPtr> pool = conn.FindStoragePool(pool_name);

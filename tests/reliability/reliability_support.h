@@ -168,6 +168,12 @@ class PoolWatcher {
   int fd_ = -1;
 };
 
+// What a process is doing once it stopped making progress: waiting for a flock (a blocked
+// request of its pid in /proc/locks), or exited (a zombie not yet reaped).
+enum class Halted { kWaitingForLock, kExited, kNeither };
+// Polls until the process waits for a lock or has exited; kNeither after `timeout`.
+Halted WaitUntilLockWaitOrExit(pid_t pid, std::chrono::milliseconds timeout);
+
 // Waits until the file at `path` has at least `bytes` allocated (an upload well under way).
 bool WaitForAllocated(const std::string& path, uint64_t bytes, std::chrono::milliseconds timeout);
 

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "support/fake_virt.h"
@@ -72,12 +74,28 @@ TEST_F(DeleteStemcellTest, RefusesWhileOnlyTheRunningDomainUsesIt) {
   ExpectRefused();
 }
 
-TEST_F(DeleteStemcellTest, DeletesBothVolumesOnceNoVmUsesIt) {
-  // The overlay has no domain any more: it does not keep the stemcell.
+TEST_F(DeleteStemcellTest, RefusesWhileAnOverlayOfNoVmIsBackedByIt) {
+  // The overlay has no domain (a create_vm between its overlay and its definition, or one that
+  // was killed there): deleting its base would break it; it is cleanup's to remove first.
+  try {
+    Delete();
+    ADD_FAILURE() << "delete_stemcell succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.type(), ErrorType::kCloudError);
+    EXPECT_FALSE(e.ok_to_retry());
+    EXPECT_NE(std::string(e.what()).find("'" + vm_ + "-root'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cleanup"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(hv_.CallsStartingWith("delete_volume"), std::vector<std::string>{});
+}
+
+TEST_F(DeleteStemcellTest, DeletesBothVolumesOnceNoOverlayIsLeft) {
+  hv_.volumes.erase(vm_ + "-root");
   EXPECT_EQ(Delete(), DeleteResult::kDeleted);
   EXPECT_EQ(hv_.calls,
             (std::vector<std::string>{"delete_volume " + cid_,
                                       "delete_volume " + names::StemcellPropertiesVolume(cid_)}));
+  EXPECT_TRUE(std::filesystem::is_empty(world_.lock_dir)) << "the stemcell's lock file is gone";
 }
 
 TEST_F(DeleteStemcellTest, MissingBaseFinishesAnInterruptedDelete) {

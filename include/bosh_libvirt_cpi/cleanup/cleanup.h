@@ -17,7 +17,11 @@
 //   sc-<uuid>                     without its sidecar sc-<uuid>-props: a half-uploaded stemcell
 //                                 (create_stemcell writes the sidecar only after the upload)
 //   sc-<uuid>-props               whose stemcell is gone (an interrupted delete_stemcell)
-//   disk-<15 hex>-meta            whose disk is gone
+//   disk-<15 hex>-meta|-meta-alt  (the two slots of a disk's metadata) whose disk is gone
+//   disk-<15 hex>                 beside its mark disk-<15 hex>-creating: create_disk makes the
+//                                 mark first and removes it as its last step, so the disk's CID
+//                                 never reached BOSH; removed with the mark (after the disk)
+//   disk-<15 hex>-creating        a mark without its disk (create_disk killed before the disk)
 //   snap-<uuid>                   without its sidecar snap-<uuid>-meta (written last by
 //                                 snapshot_disk)
 //   snap-<uuid>-meta              whose snapshot is gone
@@ -30,7 +34,7 @@
 // got set_vm_metadata (made by a version without the marker, or from an operator's template that
 // lacks it); only BOSH knows whether it has their CID.
 //
-// Never touched: persistent disks (disk-<15 hex>: the Director owns orphaned disks), stemcells
+// Never touched: persistent disks without the mark (the Director owns orphaned disks), stemcells
 // with their sidecar, anything another name, and any volume a domain or another volume (as its
 // backing file) still uses. Only volumes older than Options::min_age_seconds are removed: a
 // younger one may belong to a call still running. The age is taken from the volume file's

@@ -17,7 +17,9 @@
 //   disk-<15 hex>       the disk (qcow2 or raw); the CID is also the virtio <serial> and the
 //                       device's user alias is ua-<cid>, so the guest finds it at
 //                       /dev/disk/by-id/virtio-<cid>
-//   disk-<15 hex>-meta  raw sidecar: the last set_disk_metadata, as JSON
+//   disk-<15 hex>-meta, -meta-alt  raw sidecars: the two slots of the last set_disk_metadata
+//                       ({"generation", "metadata"} JSON; the higher complete generation is
+//                       current: disk/disk_metadata.h)
 //   snap-<uuid>         a point-in-time copy of a disk (same format, independent of the disk)
 //   snap-<uuid>-meta    raw sidecar: {"disk_cid", "metadata", "method", "vm", "created_at"}
 // Operators read a sidecar with `virsh vol-download --pool P disk-...-meta /dev/stdout`.
@@ -53,10 +55,12 @@ struct Attachment {
 std::vector<Attachment> FindAttachments(host::Host& host, const Disk& disk);
 
 // create_disk: a blank volume of `size_mib` MiB in `props.format`; returns its new CID. Bad size
-// → CpiError before anything is created.
+// → CpiError before anything is created. The empty volume "<cid>-creating" exists from before
+// the disk is made until the last step (a failure deletes both), so a disk a killed create_disk
+// left is told apart from the Director's by the `cleanup` command.
 std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties& props);
 
-// delete_disk: deletes the volume and its metadata sidecar. Returns false when there was no such
+// delete_disk: deletes the volume and its metadata sidecars. Returns false when there was no such
 // disk (a leftover sidecar is still removed). Refuses with CloudError naming the VM(s) while any
 // domain uses the disk, live or in its definition: a volume in use is never deleted.
 bool DeleteDisk(host::Host& host, const std::string& cid);
@@ -121,9 +125,9 @@ void ResizeDisk(host::Host& host, const std::string& cid, int64_t new_size_mib);
 void UpdateDisk(host::Host& host, const std::string& cid, int64_t new_size_mib,
                 const DiskProperties& props);
 
-// set_disk_metadata: replaces the sidecar "<cid>-meta" with `metadata` as JSON. It lives in the
-// pool beside the disk, so it survives detach, delete_vm and re-attach. Missing disk:
-// DiskNotFound.
+// set_disk_metadata: replaces the disk's metadata with `metadata`, atomically (the old value
+// stays readable until the new one is complete: disk/disk_metadata.h). It lives in the pool
+// beside the disk, so it survives detach, delete_vm and re-attach. Missing disk: DiskNotFound.
 void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::json& metadata);
 
 struct SnapshotOptions {

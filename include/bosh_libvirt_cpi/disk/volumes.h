@@ -16,8 +16,20 @@ namespace cpi::disk {
 std::string DiskVolumeXml(const std::string& name, uint64_t capacity_bytes,
                           const std::string& format, const std::string& templates_dir);
 
-// Replaces the raw volume `name` with one holding exactly `value` as JSON (deleted and created
-// anew: an upload never truncates a volume). Throws cpi::Error / virt::Error.
+// Sidecars hold a few hundred bytes of metadata; anything near this is not ours.
+constexpr uint64_t kMaxSidecarBytes = 1024 * 1024;
+
+// Replaces the raw volume `name` with one holding exactly `text` (deleted and created anew: an
+// upload never truncates a volume; a failed upload deletes it again). CpiError when `text` is
+// larger than kMaxSidecarBytes; otherwise throws cpi::Error / virt::Error.
+void WriteBytesVolume(host::Host& host, const std::string& name, const std::string& text);
+
+// What a volume written by WriteBytesVolume holds, up to its first NUL (a volume cut short by a
+// killed upload reads as a prefix); nullopt when there is no such volume.
+std::optional<std::string> ReadBytesVolume(host::Host& host, const std::string& name);
+
+// WriteBytesVolume of `value` as JSON (a new volume only: replacing a value this way is not
+// atomic, see disk/disk_metadata.h). Throws cpi::Error / virt::Error.
 void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::json& value);
 
 // The JSON a volume written by WriteJsonVolume holds; nullopt when there is no such volume.

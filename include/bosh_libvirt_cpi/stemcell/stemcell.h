@@ -57,10 +57,16 @@ enum class DeleteResult {
   kNotOurs,   // `cid` is not of the form sc-<uuid>: nothing was looked at or touched
 };
 
-// Deletes the stemcell's volume and its sidecar. A missing stemcell is not an error (the
-// Director does not know StemcellNotFound). Refuses with CloudError naming the VMs while any
-// domain still uses it (deleting a backing file breaks every VM on it); overlays that no domain
-// uses any more are left broken, with a warning in the log.
+// The lock (util::FileLock in config.lock_dir) that create_vm holds shared from before it makes
+// a root overlay on the stemcell until its domain is defined, and delete_stemcell exclusively.
+std::string StemcellLockName(const std::string& cid);
+
+// Deletes the stemcell's volume and its sidecar, under the stemcell's lock (exclusive: waits for
+// every create_vm on it to have defined its domain). A missing stemcell is not an error (the
+// Director does not know StemcellNotFound). Refuses with CloudError (no retry: only deleting
+// VMs or running `cleanup` helps) naming the VMs while any domain still uses it (deleting a
+// backing file breaks every VM on it), and naming the volumes while any overlay of no VM is
+// still backed by it (the `cleanup` command's to remove).
 DeleteResult DeleteStemcell(host::Host& host, const std::string& cid);
 
 }  // namespace cpi::stemcell

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/filesystem.hpp>
 #include <ctime>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/names/names.h"
+#include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/uri.h"
@@ -60,10 +62,25 @@ std::optional<std::pair<std::string, std::string>> Unreachable(
       if (has(n->cid)) return std::nullopt;
       return std::pair{"cloud_properties of stemcell " + Q(n->cid),
                        std::string("the stemcell is gone (delete_stemcell was interrupted)")};
-    case VolumeName::kDisk:
-      // A disk itself is the Director's to delete (orphaned disks), whatever state it is in.
-      if (n->suffix.empty() || has(n->cid)) return std::nullopt;
+    case VolumeName::kDisk: {
+      std::string mark = names::CreatingMarkVolume(n->cid);
+      if (n->suffix.empty()) {
+        // A disk is the Director's to delete (orphaned disks), whatever state it is in, unless
+        // create_disk never answered: then BOSH has no CID for it.
+        if (!has(mark)) return std::nullopt;
+        return std::pair{std::string("disk of an unfinished create_disk"),
+                         "its mark " + Q(mark) +
+                             " is still there: create_disk never answered (killed, or its daemon "
+                             "was lost), so BOSH has no CID for it"};
+      }
+      if (v.name == mark) {
+        return std::pair{
+            "mark of an unfinished create_disk " + Q(n->cid),
+            std::string(has(n->cid) ? "goes with its disk, after it" : "the disk was never made")};
+      }
+      if (has(n->cid)) return std::nullopt;
       return std::pair{"metadata of disk " + Q(n->cid), std::string("the disk is gone")};
+    }
     case VolumeName::kSnapshot:
       if (n->suffix.empty()) {
         if (has(names::MetadataVolume(n->cid))) return std::nullopt;
@@ -120,6 +137,29 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
     }
   }
   return facts;
+}
+
+// A create_vm killed while it held its stemcell's lock (shared) leaves the lock file behind.
+// Passing through each stemcell lock of the folder, shared (so never waiting for a create_vm in
+// progress), removes the files no live process holds (util::FileLock: the last holder removes the
+// file).
+void DropStaleStemcellLocks(const std::string& lock_dir) {
+  const std::string prefix = stemcell::StemcellLockName(""), suffix = ".lock";
+  std::vector<std::string> cids;
+  boost::system::error_code ec;
+  for (boost::filesystem::directory_iterator it(lock_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    std::string cid = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (util::IsStemcellCid(cid)) cids.push_back(cid);
+  }
+  for (const std::string& cid : cids) {
+    util::FileLock pass(lock_dir, stemcell::StemcellLockName(cid), util::LockMode::kShared);
+  }
 }
 
 // Destroys and undefines the domain; false when it was gone already.
@@ -252,6 +292,25 @@ void KeepBackingVolumes(std::vector<Judged>& judged, const std::vector<VolumeFac
   }
 }
 
+// Whether `mark` is the creating mark of the disk `disk`.
+bool IsMarkOf(const std::string& mark, const std::string& disk) {
+  std::optional<VolumeName> n = names::ParseVolumeName(disk);
+  return n && n->kind == VolumeName::kDisk && n->suffix.empty() &&
+         mark == names::CreatingMarkVolume(n->cid);
+}
+
+// Step 3b: a create_disk's mark stays exactly as long as its disk does (a disk that lost its mark
+// would look like one the Director owns, and never be found again).
+void MarksFollowTheirDisks(std::vector<Judged>& judged) {
+  for (Judged& mark : judged) {
+    for (const Judged& disk : judged) {
+      if (!IsMarkOf(mark.finding.volume, disk.finding.volume)) continue;
+      mark.finding.verdict = disk.finding.verdict;
+      mark.finding.age_seconds = disk.finding.age_seconds;
+    }
+  }
+}
+
 // Step 4: domains a create_vm may have left half-made: reported only (a definition is no
 // garbage to remove on a guess; the Director may still hold the CID).
 void AddSuspectDomains(const std::set<std::string>& volume_names,
@@ -290,9 +349,9 @@ std::vector<Finding> InRemovalOrder(std::vector<Finding> domain_findings,
     const VolumeFacts* facts = judged[i].facts;
     if (facts == nullptr || facts->path.empty()) return false;
     for (size_t j = 0; j < judged.size(); ++j) {
-      if (!done[j] && j != i && judged[j].facts && judged[j].facts->backing_path == facts->path) {
-        return true;
-      }
+      if (done[j] || j == i) continue;
+      if (judged[j].facts && judged[j].facts->backing_path == facts->path) return true;
+      if (IsMarkOf(judged[i].finding.volume, judged[j].finding.volume)) return true;
     }
     return false;
   };
@@ -326,6 +385,7 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
   std::vector<Judged> judged =
       UnreachableVolumes(pool, volumes, volume_names, domains, abandoned, options, now);
   KeepBackingVolumes(judged, volumes);
+  MarksFollowTheirDisks(judged);
   AddSuspectDomains(volume_names, volumes, domains, now, judged);
   return InRemovalOrder(std::move(domain_findings), judged);
 }
@@ -364,8 +424,10 @@ Report Run(const config::Config& config, const Options& options) {
 
   report.findings = Classify(host.pool_name(), volumes, domains, options, std::time(nullptr));
   if (options.dry_run) return report;
+  DropStaleStemcellLocks(config.lock_dir);
   virt::Pool& pool = host.Pool();
   std::set<std::string> kept_domains;  // abandoned domains that could not be removed
+  std::set<std::string> kept_disks;    // unfinished create_disk's disks that could not be removed
   for (Finding& f : report.findings) {
     if (f.verdict != Verdict::kRemove) continue;
     if (f.kind == Finding::Kind::kDomain) {
@@ -383,11 +445,18 @@ Report Run(const config::Config& config, const Options& options) {
       f.error = "its domain " + Q(n->cid) + " could not be removed";
       continue;
     }
+    bool disk_mark = n && n->kind == VolumeName::kDisk && !n->suffix.empty() &&
+                     f.volume == names::CreatingMarkVolume(n->cid);
+    if (disk_mark && kept_disks.count(n->cid)) {
+      f.error = "its disk " + Q(n->cid) + " could not be removed";
+      continue;
+    }
     try {
       f.removed = pool.DeleteVolume(f.volume);
       if (f.removed) spdlog::info("deleted volume {} ({})", f.volume, f.what);
     } catch (const std::exception& e) {
       f.error = e.what();
+      if (n && n->kind == VolumeName::kDisk && n->suffix.empty()) kept_disks.insert(n->cid);
     }
   }
   return report;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bosh_libvirt_cpi/disk/disk_metadata.h"
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/rollback.h"
@@ -97,12 +98,21 @@ std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties&
   // 60 random bits per CID: a clash is practically impossible, but cheap to rule out.
   std::string cid = util::NewDiskCid();
   for (int i = 0; i < 5 && host.FindVolume(cid); ++i) cid = util::NewDiskCid();
-  // A creation whose answer was lost (the daemon restarted) is removed and proved gone before
-  // the error goes out, reconnecting meanwhile (host/rollback.h).
+  const std::string& templates_dir = host.config().templates_dir;
+  // The mark first, removed as the last step: a process killed in between (no rollback runs)
+  // leaves a disk beside its mark, which the `cleanup` command knows BOSH has no CID for
+  // (docs/ARCHITECTURE.md §8). An empty raw volume: nothing to write, one file in the pool.
+  // On a failure both are removed and proved gone before the error goes out, reconnecting if the
+  // daemon was lost (host/rollback.h); the Director retries.
+  std::string mark = names::CreatingMarkVolume(cid);
   host::WithRollback(host, [&](host::Rollback& undo) {
-    undo.MakeVolume(cid, [&] {
-      pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, host.config().templates_dir), cid);
+    undo.MakeVolume(mark, [&] {
+      pool.CreateVolume(DiskVolumeXml(mark, 0, "raw", templates_dir), mark);
     });
+    undo.MakeVolume(cid, [&] {
+      pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, templates_dir), cid);
+    });
+    pool.DeleteVolume(mark);
   });
   spdlog::info("created disk {} ({}, {}) in pool {}", cid, Mib(bytes), props.format,
                Quote(host.pool_name()));
@@ -114,9 +124,10 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
   util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
   virt::Pool& pool = host.Pool();
   std::optional<Disk> disk = FindDisk(host, cid);
+  const std::string sidecars[] = {names::MetadataVolume(cid), names::AlternateMetadataVolume(cid)};
   if (!disk) {
-    if (pool.DeleteVolume(names::MetadataVolume(cid))) {
-      spdlog::info("deleted leftover volume {}", names::MetadataVolume(cid));
+    for (const std::string& sidecar : sidecars) {
+      if (pool.DeleteVolume(sidecar)) spdlog::info("deleted leftover volume {}", sidecar);
     }
     return false;
   }
@@ -126,7 +137,7 @@ bool DeleteDisk(host::Host& host, const std::string& cid) {
                      "; detach it first");
   }
   pool.DeleteVolume(cid);
-  pool.DeleteVolume(names::MetadataVolume(cid));
+  for (const std::string& sidecar : sidecars) pool.DeleteVolume(sidecar);
   spdlog::info("deleted disk {}", cid);
   return true;
 }
@@ -169,8 +180,7 @@ void SetDiskMetadata(host::Host& host, const std::string& cid, const nlohmann::j
   if (!util::IsDiskCid(cid)) throw DiskNotFound("disk " + Quote(cid) + " not found");
   util::FileLock lock(host.config().lock_dir, DiskLockName(cid));
   RequireDisk(host, cid);
-  WriteJsonVolume(host, names::MetadataVolume(cid), metadata);
-  spdlog::info("stored metadata of disk {} in volume {}", cid, names::MetadataVolume(cid));
+  WriteDiskMetadata(host, cid, metadata);
 }
 
 }  // namespace cpi::disk

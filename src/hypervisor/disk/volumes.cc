@@ -7,12 +7,6 @@
 #include "bosh_libvirt_cpi/xml/render.h"
 
 namespace cpi::disk {
-namespace {
-
-// Sidecars hold a few hundred bytes of metadata; anything near this is not ours.
-constexpr uint64_t kMaxSidecarBytes = 1024 * 1024;
-
-}  // namespace
 
 std::string DiskVolumeXml(const std::string& name, uint64_t capacity_bytes,
                           const std::string& format, const std::string& templates_dir) {
@@ -24,8 +18,7 @@ std::string DiskVolumeXml(const std::string& name, uint64_t capacity_bytes,
   return xml::Render("disk-volume.xml", d, templates_dir);
 }
 
-void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::json& value) {
-  std::string text = value.dump();
+void WriteBytesVolume(host::Host& host, const std::string& name, const std::string& text) {
   if (text.size() > kMaxSidecarBytes) {
     throw CpiError("metadata of " + std::to_string(text.size()) + " bytes is too large (at most " +
                    std::to_string(kMaxSidecarBytes) + ")");
@@ -40,14 +33,24 @@ void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::
   undo.Cancel();
 }
 
-std::optional<nlohmann::json> ReadJsonVolume(host::Host& host, const std::string& name) {
+std::optional<std::string> ReadBytesVolume(host::Host& host, const std::string& name) {
   std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
   if (!vol) return std::nullopt;
   std::string text = vol->Download(kMaxSidecarBytes);
-  // Volumes may be longer than what was written into them (zero padding); the JSON ends before.
+  // Volumes may be longer than what was written into them (zero padding); the text ends before.
   text.erase(std::find(text.begin(), text.end(), '\0'), text.end());
+  return text;
+}
+
+void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::json& value) {
+  WriteBytesVolume(host, name, value.dump());
+}
+
+std::optional<nlohmann::json> ReadJsonVolume(host::Host& host, const std::string& name) {
+  std::optional<std::string> text = ReadBytesVolume(host, name);
+  if (!text) return std::nullopt;
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(*text);
   } catch (const nlohmann::json::exception& e) {
     throw CloudError("volume " + Quote(name) + " does not hold JSON: " + e.what());
   }

@@ -11,6 +11,8 @@ constexpr std::string_view kConfig = "-config";
 constexpr std::string_view kAlternateConfig = "-config-alt";
 constexpr std::string_view kProperties = "-props";
 constexpr std::string_view kMetadata = "-meta";
+constexpr std::string_view kAlternateMetadata = "-meta-alt";
+constexpr std::string_view kCreating = "-creating";
 
 constexpr size_t kUuidCid = 3 + 36;      // "vm-" / "sc-" + uuid
 constexpr size_t kSnapshotCid = 5 + 36;  // "snap-" + uuid
@@ -49,19 +51,24 @@ std::string StemcellPropertiesVolume(std::string_view stemcell_cid) {
   return Join(stemcell_cid, kProperties);
 }
 std::string MetadataVolume(std::string_view cid) { return Join(cid, kMetadata); }
+std::string AlternateMetadataVolume(std::string_view disk_cid) {
+  return Join(disk_cid, kAlternateMetadata);
+}
+std::string CreatingMarkVolume(std::string_view disk_cid) { return Join(disk_cid, kCreating); }
 
 std::optional<VolumeName> ParseVolumeName(std::string_view name) {
   static constexpr std::string_view kVmSuffixes[] = {kRoot, kEphemeral, kConfig, kAlternateConfig};
   static constexpr std::string_view kStemcellSuffixes[] = {"", kProperties};
-  static constexpr std::string_view kSidecarSuffixes[] = {"", kMetadata};
+  static constexpr std::string_view kDiskSuffixes[] = {"", kMetadata, kAlternateMetadata,
+                                                       kCreating};
+  static constexpr std::string_view kSnapshotSuffixes[] = {"", kMetadata};
   if (auto n = Split(name, kUuidCid, util::IsVmCid, VolumeName::kVm, kVmSuffixes)) return n;
   if (auto n =
           Split(name, kUuidCid, util::IsStemcellCid, VolumeName::kStemcell, kStemcellSuffixes)) {
     return n;
   }
-  if (auto n = Split(name, kDiskCid, util::IsDiskCid, VolumeName::kDisk, kSidecarSuffixes))
-    return n;
-  return Split(name, kSnapshotCid, util::IsSnapshotCid, VolumeName::kSnapshot, kSidecarSuffixes);
+  if (auto n = Split(name, kDiskCid, util::IsDiskCid, VolumeName::kDisk, kDiskSuffixes)) return n;
+  return Split(name, kSnapshotCid, util::IsSnapshotCid, VolumeName::kSnapshot, kSnapshotSuffixes);
 }
 
 }  // namespace cpi::names

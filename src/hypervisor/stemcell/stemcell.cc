@@ -11,6 +11,7 @@
 #include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/host/rollback.h"
 #include "bosh_libvirt_cpi/names/names.h"
+#include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 #include "bosh_libvirt_cpi/xml/render.h"
@@ -242,8 +243,14 @@ std::vector<std::string> DomainsUsingStemcell(host::Host& host, const std::strin
   return FindUsage(host, cid, vol->Path()).domains;
 }
 
+std::string StemcellLockName(const std::string& cid) { return "stemcell-" + cid; }
+
 DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
   if (!util::IsStemcellCid(cid)) return DeleteResult::kNotOurs;
+  // Exclusive against create_vm, which holds it shared from before it makes its root overlay on
+  // this stemcell until its domain is defined and started: an overlay is never seen here without
+  // the domain that is about to use it (docs/ARCHITECTURE.md §6).
+  util::FileLock lock(host.config().lock_dir, StemcellLockName(cid));
   virt::Pool& pool = host.Pool();
   std::string props_name = names::StemcellPropertiesVolume(cid);
   std::unique_ptr<virt::Volume> vol = host.FindVolume(cid);
@@ -257,16 +264,23 @@ DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
 
   // Callers assume no VM needs a stemcell they delete (docs/CONTRACT.md §4.3), but a VM's root disk
   // is a qcow2 overlay whose backing file is this volume: deleting it under a VM breaks the VM
-  // at its next read of an unchanged block. Refuse while any domain uses it, so the Director's
-  // stemcell cleanup fails visibly instead of corrupting VMs; it succeeds once they are gone.
+  // at its next read of an unchanged block, or at its next start ("Cannot access backing file").
+  // Refuse while any domain uses it, so the Director's stemcell cleanup fails visibly instead of
+  // corrupting VMs; it succeeds once they are gone.
   Usage usage = FindUsage(host, cid, vol->Path());
   if (!usage.domains.empty()) {
     throw CloudError("the stemcell is still the base of the disks of VM(s) " +
                      QuotedList(usage.domains) + "; delete those VMs first");
   }
+  // Overlays of no VM: a create_vm or delete_vm that was killed half-way left them. They are the
+  // `cleanup` command's to judge and remove (once older than its minimum age), not this call's:
+  // deleting the base under them would turn a leftover cleanup recognises into a broken file.
   if (!usage.overlays.empty()) {
-    spdlog::warn("volumes {} of no VM are backed by stemcell {}; they become unusable",
-                 QuotedList(usage.overlays), cid);
+    throw CloudError("the stemcell is still the backing file of volume(s) " +
+                     QuotedList(usage.overlays) +
+                     " of no VM (left by an interrupted create_vm or delete_vm); "
+                     "`bosh-libvirt-cpi cleanup` removes them once they are older than its "
+                     "--min-age, then delete the stemcell again");
   }
   pool.DeleteVolume(cid);
   pool.DeleteVolume(props_name);

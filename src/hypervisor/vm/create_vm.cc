@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <boost/filesystem/path.hpp>
@@ -281,10 +282,19 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
   // Step 2: volumes, config drive and the domain's definition; on failure `undo` removes them
   // and proves them gone, reconnecting if the daemon was lost (host/rollback.h).
   auto started = std::chrono::steady_clock::now();
+  // The stemcell's lock (shared: create_vms on one stemcell run side by side; delete_stemcell
+  // takes it exclusively), held from before the root overlay exists until the call ends, after
+  // the rollback, so delete_stemcell never sees the overlay without its domain
+  // (docs/ARCHITECTURE.md §6).
+  std::optional<util::FileLock> stemcell_lock;
   network::NicPlan plan = host::WithRollback(host, [&](host::Rollback& undo) {
     network::NicPlan nics;
     std::unique_ptr<virt::Domain> dom;
     try {
+      stemcell_lock.emplace(config.lock_dir, stemcell::StemcellLockName(in.stemcell_cid),
+                            util::LockMode::kShared);
+      // A delete_stemcell may have finished between the check and the lock.
+      checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
       // Shared with every other create_vm; `cleanup` waits for it (it never sees our volumes
       // before our domain).
       util::FileLock creating(config.lock_dir, CreationLockName(config.libvirt.uri),
