@@ -106,9 +106,8 @@ std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties&
   // daemon was lost (host/rollback.h); the Director retries.
   std::string mark = names::CreatingMarkVolume(cid);
   host::WithRollback(host, [&](host::Rollback& undo) {
-    undo.MakeVolume(mark, [&] {
-      pool.CreateVolume(DiskVolumeXml(mark, 0, "raw", templates_dir), mark);
-    });
+    undo.MakeVolume(mark,
+                    [&] { pool.CreateVolume(DiskVolumeXml(mark, 0, "raw", templates_dir), mark); });
     undo.MakeVolume(cid, [&] {
       pool.CreateVolume(DiskVolumeXml(cid, bytes, props.format, templates_dir), cid);
     });
