@@ -16,7 +16,8 @@ namespace cpi::disk {
 std::string DiskVolumeXml(const std::string& name, uint64_t capacity_bytes,
                           const std::string& format, const std::string& templates_dir);
 
-// Sidecars hold a few hundred bytes of metadata; anything near this is not ours.
+// Sidecars hold a few hundred bytes of metadata; anything near this is not ours. Read them with
+// host::ReadSidecarBytes / ReadSidecarJson (host/sidecar.h).
 constexpr uint64_t kMaxSidecarBytes = 1024 * 1024;
 
 // Replaces the raw volume `name` with one holding exactly `text` (deleted and created anew: an
@@ -24,17 +25,9 @@ constexpr uint64_t kMaxSidecarBytes = 1024 * 1024;
 // larger than kMaxSidecarBytes; otherwise throws cpi::Error / virt::Error.
 void WriteBytesVolume(host::Host& host, const std::string& name, const std::string& text);
 
-// What a volume written by WriteBytesVolume holds, up to its first NUL (a volume cut short by a
-// killed upload reads as a prefix); nullopt when there is no such volume.
-std::optional<std::string> ReadBytesVolume(host::Host& host, const std::string& name);
-
 // WriteBytesVolume of `value` as JSON (a new volume only: replacing a value this way is not
 // atomic, see disk/disk_metadata.h). Throws cpi::Error / virt::Error.
 void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::json& value);
-
-// The JSON a volume written by WriteJsonVolume holds; nullopt when there is no such volume.
-// Throws CloudError when it does not hold JSON.
-std::optional<nlohmann::json> ReadJsonVolume(host::Host& host, const std::string& name);
 
 // Lock names (util::FileLock in config.lock_dir). Take the disk's before the domain's.
 std::string DiskLockName(const std::string& disk_cid);

@@ -12,6 +12,7 @@
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/host/volume_xml.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
@@ -94,24 +95,13 @@ std::optional<std::pair<std::string, std::string>> Unreachable(
   return std::nullopt;
 }
 
-// Seconds since the epoch from a <timestamps> value such as "1733000000.123456789".
-std::optional<int64_t> EpochSeconds(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  try {
-    return static_cast<int64_t>(std::stoll(text.substr(0, text.find('.'))));
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
 VolumeFacts ReadVolume(const virt::VolumeDescription& v) {
-  xml::Document doc = xml::Document::Parse(v.xml, "volume " + Quote(v.name));
+  host::VolumeTarget target = host::ReadVolumeXml(v.xml, "volume " + Quote(v.name));
   VolumeFacts facts;
   facts.name = v.name;
-  facts.path = doc.String("/volume/target/path");
-  facts.backing_path = doc.String("/volume/backingStore/path");
-  // The content's last change: every write of an upload or copy in progress moves it.
-  facts.modified = EpochSeconds(doc.String("/volume/target/timestamps/mtime"));
+  facts.path = target.path;
+  facts.backing_path = target.backing_path;
+  facts.modified = target.modified;
   return facts;
 }
 
@@ -133,7 +123,7 @@ DomainFacts ReadDomain(const virt::DomainDescription& d) {
     std::string marker =
         "/domain/metadata/*[namespace-uri()='" + std::string(vm::kCreatingNamespace) + "']";
     if (!facts.creating_since && doc.Number("count(" + marker + ")") > 0) {
-      facts.creating_since = EpochSeconds(doc.String(marker + "/@since")).value_or(0);
+      facts.creating_since = host::EpochSeconds(doc.String(marker + "/@since")).value_or(0);
     }
   }
   return facts;

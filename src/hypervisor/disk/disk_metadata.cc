@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bosh_libvirt_cpi/disk/volumes.h"
+#include "bosh_libvirt_cpi/host/sidecar.h"
 #include "bosh_libvirt_cpi/names/names.h"
 
 namespace cpi::disk {
@@ -47,7 +48,7 @@ SlotChoice ChooseSlot(const std::optional<MetadataRecord>& a,
 namespace {
 
 std::optional<MetadataRecord> ReadSlot(host::Host& host, const std::string& name) {
-  std::optional<std::string> bytes = ReadBytesVolume(host, name);
+  std::optional<std::string> bytes = host::ReadSidecarBytes(host, name, kMaxSidecarBytes);
   if (!bytes) return std::nullopt;
   return ParseMetadataRecord(*bytes);
 }

@@ -6,11 +6,11 @@
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/rollback.h"
+#include "bosh_libvirt_cpi/host/volume_xml.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/vm/vm_service.h"
-#include "bosh_libvirt_cpi/xml/document.h"
 
 namespace cpi::disk {
 namespace {
@@ -58,12 +58,11 @@ std::optional<Disk> FindDisk(host::Host& host, const std::string& cid) {
   if (!util::IsDiskCid(cid)) return std::nullopt;
   std::unique_ptr<virt::Volume> vol = host.FindVolume(cid);
   if (!vol) return std::nullopt;
-  xml::Document doc = xml::Document::Parse(vol->Xml(), "volume " + cid);
+  host::VolumeTarget target = host::ReadVolumeXml(vol->Xml(), "volume " + cid);
   Disk disk;
   disk.cid = cid;
-  disk.path = doc.String("/volume/target/path");
-  disk.format = doc.String("/volume/target/format/@type");
-  if (disk.format.empty()) disk.format = "raw";
+  disk.path = target.path;
+  disk.format = target.format;
   disk.capacity = vol->Info().capacity;
   disk.vol = std::move(vol);
   return disk;

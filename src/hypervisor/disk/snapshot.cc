@@ -9,6 +9,7 @@
 #include "bosh_libvirt_cpi/disk/volumes.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/rollback.h"
+#include "bosh_libvirt_cpi/host/sidecar.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
@@ -135,7 +136,7 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
 
 std::optional<nlohmann::json> ReadSnapshotRecord(host::Host& host, const std::string& snap_cid) {
   if (!util::IsSnapshotCid(snap_cid)) return std::nullopt;
-  return ReadJsonVolume(host, names::MetadataVolume(snap_cid));
+  return host::ReadSidecarJson(host, names::MetadataVolume(snap_cid), kMaxSidecarBytes, "JSON");
 }
 
 bool DeleteSnapshot(host::Host& host, const std::string& snap_cid) {

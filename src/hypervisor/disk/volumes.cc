@@ -33,27 +33,8 @@ void WriteBytesVolume(host::Host& host, const std::string& name, const std::stri
   undo.Cancel();
 }
 
-std::optional<std::string> ReadBytesVolume(host::Host& host, const std::string& name) {
-  std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
-  if (!vol) return std::nullopt;
-  std::string text = vol->Download(kMaxSidecarBytes);
-  // Volumes may be longer than what was written into them (zero padding); the text ends before.
-  text.erase(std::find(text.begin(), text.end(), '\0'), text.end());
-  return text;
-}
-
 void WriteJsonVolume(host::Host& host, const std::string& name, const nlohmann::json& value) {
   WriteBytesVolume(host, name, value.dump());
-}
-
-std::optional<nlohmann::json> ReadJsonVolume(host::Host& host, const std::string& name) {
-  std::optional<std::string> text = ReadBytesVolume(host, name);
-  if (!text) return std::nullopt;
-  try {
-    return nlohmann::json::parse(*text);
-  } catch (const nlohmann::json::exception& e) {
-    throw CloudError("volume " + Quote(name) + " does not hold JSON: " + e.what());
-  }
 }
 
 // The CID already reads "disk-<hex>".

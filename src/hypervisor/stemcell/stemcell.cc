@@ -10,6 +10,8 @@
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/domain_xml.h"
 #include "bosh_libvirt_cpi/host/rollback.h"
+#include "bosh_libvirt_cpi/host/sidecar.h"
+#include "bosh_libvirt_cpi/host/volume_xml.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
@@ -68,9 +70,7 @@ class Progress {
 
 // Bytes of the volume's file right after creation (<physical>), 0 when libvirt does not say.
 uint64_t PhysicalBytes(const virt::Volume& vol) {
-  xml::Document doc = xml::Document::Parse(vol.Xml(), "volume " + Quote(vol.name()));
-  std::string physical = doc.String("/volume/physical");
-  return physical.empty() ? 0 : std::stoull(physical);
+  return host::ReadVolumeXml(vol.Xml(), "volume " + Quote(vol.name())).physical_bytes;
 }
 
 // Who depends on a stemcell's base volume.
@@ -85,9 +85,8 @@ Usage FindUsage(host::Host& host, const std::string& cid, const std::string& bas
   };
   std::vector<Vol> vols;
   for (const virt::VolumeDescription& v : host.Pool().ListVolumes()) {
-    xml::Document doc = xml::Document::Parse(v.xml, "volume " + Quote(v.name));
-    vols.push_back(
-        {v.name, doc.String("/volume/target/path"), doc.String("/volume/backingStore/path")});
+    host::VolumeTarget target = host::ReadVolumeXml(v.xml, "volume " + Quote(v.name));
+    vols.push_back({v.name, target.path, target.backing_path});
   }
   // The base and everything whose backing chain leads to it (overlays of overlays included).
   std::set<std::string> paths = {base_path};
@@ -211,30 +210,19 @@ std::unique_ptr<virt::Volume> FindStemcell(host::Host& host, const std::string& 
 std::optional<StemcellImage> DescribeStemcell(host::Host& host, const std::string& cid) {
   std::unique_ptr<virt::Volume> vol = FindStemcell(host, cid);
   if (!vol) return std::nullopt;
-  xml::Document doc = xml::Document::Parse(vol->Xml(), "volume " + cid);
+  host::VolumeTarget target = host::ReadVolumeXml(vol->Xml(), "volume " + cid);
   StemcellImage image;
   image.cid = cid;
-  image.path = doc.String("/volume/target/path");
-  image.format = doc.String("/volume/target/format/@type");
-  if (image.format.empty()) image.format = "raw";
+  image.path = target.path;
+  image.format = target.format;
   image.capacity = vol->Info().capacity;
   return image;
 }
 
 std::optional<nlohmann::json> ReadStemcellProperties(host::Host& host, const std::string& cid) {
   if (!FindStemcell(host, cid)) return std::nullopt;
-  std::string name = names::StemcellPropertiesVolume(cid);
-  std::unique_ptr<virt::Volume> vol = host.FindVolume(name);
-  if (!vol) return std::nullopt;
-  std::string text = vol->Download(kMaxPropertiesBytes);
-  // A volume may be longer than what was written into it; the JSON ends before any zero padding.
-  text.erase(std::find(text.begin(), text.end(), '\0'), text.end());
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw CloudError("volume " + Quote(name) +
-                     " does not hold the stemcell's cloud_properties: " + e.what());
-  }
+  return host::ReadSidecarJson(host, names::StemcellPropertiesVolume(cid), kMaxPropertiesBytes,
+                               "the stemcell's cloud_properties");
 }
 
 std::vector<std::string> DomainsUsingStemcell(host::Host& host, const std::string& cid) {
