@@ -35,6 +35,11 @@ bool DirectorPassesDiskHint(int request_api_version, std::optional<int64_t> stem
 // `size_mib` in bytes. Throws cpi::Error (CpiError) unless 1 <= size_mib <= kMaxDiskMib.
 uint64_t DiskSizeBytes(int64_t size_mib);
 
+// The input check create_disk and update_disk make before touching the host: the cloud_properties
+// (ParseDiskProperties) and the size (DiskSizeBytes). Failures are CpiErrors wrapped with `step`.
+DiskProperties CheckDiskRequest(int64_t size_mib, const nlohmann::json& cloud_properties,
+                                const std::string& step);
+
 // The attach_disk hint (API v2) and the API v1 settings entry: {"path":
 // "/dev/disk/by-id/virtio-<cid>"}; the CID is the virtio serial, so udev names the disk after it.
 nlohmann::json AttachHint(const std::string& disk_cid);

@@ -13,13 +13,7 @@ nlohmann::json CreateDisk(const rpc::Call& call) {
   nlohmann::json cloud_properties = call.args.Json(1);
   std::string vm_cid = call.args.IsNull(2) ? "" : call.args.String(2);
   std::string step = "Creating disk of " + std::to_string(size_mib) + " MiB";
-  disk::DiskProperties props;
-  try {
-    props = disk::ParseDiskProperties(cloud_properties);
-    disk::DiskSizeBytes(size_mib);
-  } catch (...) {
-    RethrowWithStep(step, ErrorType::kCpiError);
-  }
+  disk::DiskProperties props = disk::CheckDiskRequest(size_mib, cloud_properties, step);
   if (!vm_cid.empty()) spdlog::info("placement hint VM '{}': one pool per host, ignored", vm_cid);
 
   return host::OnHost(call.Config(), step,

@@ -11,13 +11,7 @@ nlohmann::json UpdateDisk(const rpc::Call& call) {
   int64_t size_mib = call.args.Integer(1);
   nlohmann::json cloud_properties = call.args.Json(2);
   std::string step = "Updating disk " + Quote(cid);
-  disk::DiskProperties props;
-  try {
-    props = disk::ParseDiskProperties(cloud_properties);
-    disk::DiskSizeBytes(size_mib);
-  } catch (...) {
-    RethrowWithStep(step, ErrorType::kCpiError);
-  }
+  disk::DiskProperties props = disk::CheckDiskRequest(size_mib, cloud_properties, step);
   host::OnHost(call.Config(), step,
                [&](host::Host& host) { disk::UpdateDisk(host, cid, size_mib, props); });
   return nullptr;

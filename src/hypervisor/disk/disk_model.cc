@@ -58,6 +58,17 @@ uint64_t DiskSizeBytes(int64_t size_mib) {
   return static_cast<uint64_t>(size_mib) * kMiB;
 }
 
+DiskProperties CheckDiskRequest(int64_t size_mib, const nlohmann::json& cloud_properties,
+                                const std::string& step) {
+  try {
+    DiskProperties props = ParseDiskProperties(cloud_properties);
+    DiskSizeBytes(size_mib);
+    return props;
+  } catch (...) {
+    RethrowWithStep(step, ErrorType::kCpiError);
+  }
+}
+
 nlohmann::json AttachHint(const std::string& disk_cid) {
   return {{"path", agent::VirtioDiskPath(disk_cid)}};
 }
