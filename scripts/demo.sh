@@ -4,9 +4,13 @@
 # call, the contract's request envelope), showing what was created, how long each call took and
 # what the guest reported from inside. Everything it creates lives in a private storage pool and
 # an isolated network, and is removed at the end, whatever happens.
+# `--two-hosts`: the lifecycle over two libvirt hosts instead (scripts/demo-two-hosts.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --two-hosts ]; then
+  exec bash "$repo/scripts/demo-two-hosts.sh"
+fi
 build_dir=${BUILD_DIR:-$repo/build}
 cpi="$build_dir/bosh-libvirt-cpi"
 

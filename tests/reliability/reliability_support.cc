@@ -1,13 +1,16 @@
 #include "reliability/reliability_support.h"
 #include "support/libvirt_world.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -183,6 +186,21 @@ ProcessResult RunCleanup(const std::string& config, const std::vector<std::strin
   return RunProcess(argv, "");
 }
 
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) close(fd);
+    throw std::runtime_error(std::string("picking a free port: ") + strerror(errno));
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
 std::string Sh(const std::string& command) {
   ProcessResult r = RunProcess({"/bin/sh", "-c", command}, "");
   if (r.exit_code != 0) {
@@ -209,7 +227,7 @@ void WriteConfig(const std::string& path, const std::string& uri, const std::str
 
 // --- PrivateLibvirtd ---------------------------------------------------------------------------
 
-PrivateLibvirtd::PrivateLibvirtd() {
+PrivateLibvirtd::PrivateLibvirtd(bool listen_tcp) {
   dir_ = MakeTempDir("cpi-rel-lvd");
   for (const char* sub : {"etc", "run", "lib/qemu", "lib/dnsmasq", "cache/qemu", "log"}) {
     fs::create_directories(dir_ + "/" + sub);
@@ -221,6 +239,10 @@ PrivateLibvirtd::PrivateLibvirtd() {
      "/var/cache/libvirt/qemu/capabilities " +
      dir_ + "/cache/qemu/; fi");
   uri_ = "qemu+unix:///system?socket=" + dir_ + "/run/libvirt-sock";
+  if (listen_tcp) {
+    libvirtd_conf_ = ReadAll(dir_ + "/etc/libvirtd.conf");
+    ListenOnFreePort();
+  }
 
   std::string script =
       "set -e; mount --bind " + dir_ + "/etc /etc/libvirt; mount --bind " + dir_ +
@@ -248,7 +270,24 @@ PrivateLibvirtd::PrivateLibvirtd() {
     if (Clock::now() > deadline) throw std::runtime_error("private virtlogd did not start");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  Start();
+  // A port picked free can be taken before libvirtd binds it: then it exits, and another is tried.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      Start();
+      return;
+    } catch (const std::runtime_error&) {
+      if (tcp_uri_.empty() || attempt == 5) throw;
+      ListenOnFreePort();
+    }
+  }
+}
+
+void PrivateLibvirtd::ListenOnFreePort() {
+  int port = FreeLoopbackPort();
+  std::ofstream(dir_ + "/etc/libvirtd.conf")
+      << libvirtd_conf_ << "\nlisten_tls = 0\nlisten_tcp = 1\ntcp_port = \"" << port
+      << "\"\nlisten_addr = \"127.0.0.1\"\nauth_tcp = \"none\"\n";
+  tcp_uri_ = "qemu+tcp://127.0.0.1:" + std::to_string(port) + "/system";
 }
 
 pid_t PrivateLibvirtd::Spawn(const std::vector<std::string>& argv, const std::string& log) {
@@ -286,9 +325,11 @@ void PrivateLibvirtd::WaitUntilAnswering() {
 
 void PrivateLibvirtd::Start() {
   if (libvirtd_ > 0) return;
-  libvirtd_ = Spawn({"/usr/bin/nsenter", "-t", std::to_string(holder_), "-m", "--",
-                     "/usr/sbin/libvirtd", "-p", dir_ + "/run/libvirtd.pid"},
-                    "libvirtd.out");
+  std::vector<std::string> argv = {
+      "/usr/bin/nsenter",   "-t", std::to_string(holder_),   "-m", "--",
+      "/usr/sbin/libvirtd", "-p", dir_ + "/run/libvirtd.pid"};
+  if (!tcp_uri_.empty()) argv.push_back("--listen");
+  libvirtd_ = Spawn(argv, "libvirtd.out");
   WaitUntilAnswering();
 }
 

@@ -67,6 +67,9 @@ std::vector<json> RunConcurrently(const std::vector<Call>& calls);
 // `bosh-libvirt-cpi cleanup <args...> --config <config>`.
 ProcessResult RunCleanup(const std::string& config, const std::vector<std::string>& args);
 
+// A TCP port on 127.0.0.1 that nobody listens on right now (the kernel's pick).
+int FreeLoopbackPort();
+
 // Runs a shell command; throws std::runtime_error with its output unless it exits 0.
 std::string Sh(const std::string& command);
 
@@ -82,12 +85,18 @@ void WriteConfig(const std::string& path, const std::string& uri, const std::str
 // held by a sleeping process, so the daemon can be killed and started again in the same
 // namespace, where it finds its running domains again. Pool directories under
 // /var/lib/libvirt/images are shared with the host (not overlaid).
+// With `listen_tcp` it also listens (libvirtd --listen) on qemu+tcp on 127.0.0.1 and a free port,
+// without authentication (its own libvirtd.conf: listen_tcp, tcp_port, listen_addr, auth_tcp
+// "none", listen_tls 0): a second "remote" host for the multi-host tests (tests/multihost).
 class PrivateLibvirtd {
  public:
-  PrivateLibvirtd();   // starts it; throws std::runtime_error when it does not answer
+  // Starts it; throws std::runtime_error when it does not answer.
+  explicit PrivateLibvirtd(bool listen_tcp = false);
   ~PrivateLibvirtd();  // destroys every domain it runs, stops both daemons, drops the namespace
 
   const std::string& uri() const { return uri_; }
+  // qemu+tcp://127.0.0.1:PORT/system; empty without listen_tcp.
+  const std::string& tcp_uri() const { return tcp_uri_; }
   const std::string& dir() const { return dir_; }
   pid_t libvirtd_pid() const { return libvirtd_; }
 
@@ -100,8 +109,9 @@ class PrivateLibvirtd {
  private:
   pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
   void WaitUntilAnswering();
+  void ListenOnFreePort();
 
-  std::string dir_, uri_;
+  std::string dir_, uri_, tcp_uri_, libvirtd_conf_;
   pid_t holder_ = -1, virtlogd_ = -1, libvirtd_ = -1;
 };
 
