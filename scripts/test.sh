@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs and starts what the tests need (packages, virtlogd,
-# libvirtd), builds, then runs every CTest label (unit, libvirt, e2e, reliability, bosh, ...)
+# libvirtd), builds, then runs every CTest label (unit, libvirt, e2e, reliability, multihost, bosh, ...)
 # against the real libvirtd; without arguments (CI) also the unit suite under ASan/UBSan
 # (scripts/sanitize.sh) and each fuzzer for a bounded time (scripts/fuzz.sh; FUZZ_SECONDS).
 # Extra arguments go to ctest (e.g. `-L unit`) and skip the sanitizer and fuzzing runs.
