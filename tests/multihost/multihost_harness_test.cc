@@ -4,6 +4,7 @@
 // a wrong host key or an unauthorized client key is refused without asking anything.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,14 @@ ProcessResult Virsh(const std::string& uri, const std::vector<std::string>& args
   return RunProcess(argv, "");
 }
 
+// Whether one line of virsh's output is `name` (virsh pads its lines with blanks).
 bool Lists(const std::string& text, const std::string& name) {
-  return ("\n" + text).find("\n" + name + "\n") != std::string::npos;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    line.erase(line.find_last_not_of(" \t") + 1);
+    if (line == name) return true;
+  }
+  return false;
 }
 
 std::string Line(const std::string& text, const std::string& start) {

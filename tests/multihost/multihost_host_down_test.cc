@@ -64,10 +64,10 @@ TEST_F(MultihostHostDownTest, AKilledHostFailsItsCallsRetryablyWhileTheOtherGoes
   ASSERT_FALSE(qemu.empty());
 
   h.daemon_b().Stop(SIGKILL);
-  ExpectRetryableNaming(Run(cfg, "has_vm", {vm_b}), "kvm-b", kLimit);
-  ExpectRetryableNaming(Run(cfg, "has_disk", {disk_b}), "kvm-b", kLimit);
+  ExpectRetryableNaming(Timed(cfg, "has_vm", {vm_b}), "kvm-b", kLimit);
+  ExpectRetryableNaming(Timed(cfg, "has_disk", {disk_b}), "kvm-b", kLimit);
   // Placement: kvm-b alone in z2, nothing reachable there; without az kvm-b is skipped.
-  ExpectRetryableNaming(Run(cfg, "create_vm", VmArguments(sc, {{"az", "z2"}}, "10.9.2.11")),
+  ExpectRetryableNaming(Timed(cfg, "create_vm", VmArguments(sc, {{"az", "z2"}}, "10.9.2.11")),
                         "kvm-b", kLimit, "Bosh::Clouds::VMCreationFailed");
   std::vector<std::string> on_a;
   for (const json& props : {json{{"host", "kvm-a"}}, json::object()}) {
@@ -83,7 +83,7 @@ TEST_F(MultihostHostDownTest, AKilledHostFailsItsCallsRetryablyWhileTheOtherGoes
       Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()}))
           .get<std::string>();
   EXPECT_TRUE(HasVolumesOf(h.a(), late));
-  ExpectRetryableNaming(Run(cfg, "delete_stemcell", {late}), "kvm-b", kLimit);
+  ExpectRetryableNaming(Timed(cfg, "delete_stemcell", {late}), "kvm-b", kLimit);
   EXPECT_FALSE(HasVolumesOf(h.a(), late)) << "not deleted on the host that answers";
 
   // Back: the same QEMU process, the same volumes, the same answers.
@@ -97,7 +97,7 @@ TEST_F(MultihostHostDownTest, AKilledHostFailsItsCallsRetryablyWhileTheOtherGoes
   // Frozen (the process stops answering, its socket still accepts): the same, within the timeout.
   ASSERT_GT(h.daemon_b().libvirtd_pid(), 0);
   kill(h.daemon_b().libvirtd_pid(), SIGSTOP);
-  ExpectRetryableNaming(Run(cfg, "has_vm", {vm_b}), "kvm-b", kLimit);
+  ExpectRetryableNaming(Timed(cfg, "has_vm", {vm_b}), "kvm-b", kLimit);
   kill(h.daemon_b().libvirtd_pid(), SIGCONT);
   EXPECT_EQ(Call(cfg, "has_vm", {vm_b})["result"], true);
 
@@ -118,7 +118,7 @@ TEST_F(MultihostHostDownTest, AnSshHostRefusingOurKeysFailsNamingItWithoutKeyMat
                                   h.Host("kvm-b", h.daemon_b().tcp_uri(), h.b(), "z2", "kr")});
     for (const auto& [method, cid] : std::vector<std::pair<std::string, std::string>>{
              {"has_vm", "vm-kq-" + std::string(kUuid)}, {"has_disk", "disk-0123456789abcde"}}) {
-      Answer r = Run(cfg, method, {cid}, seconds(60));
+      Answer r = Timed(cfg, method, {cid}, seconds(60));
       EXPECT_EQ(ErrorType(r.response), kCloudError) << r.response.dump();
       EXPECT_NE(Message(r.response).find("kvm-a"), std::string::npos) << r.response.dump();
       EXPECT_FALSE(LeaksAny(r.response.dump(), h.sshd().KeyMaterial())) << "key in the answer";
@@ -141,14 +141,14 @@ TEST_F(MultihostHostDownTest, AHostThatNeverAnswersFailsRetryablyWithinItsTimeou
       h.WriteConfig("silent", {kvm_c, h.Host("kvm-b", h.daemon_b().tcp_uri(), h.b(), "z1", "kr")},
                     {{"timeout_seconds", 10}});
   const seconds limit{2 + 5};
-  ExpectRetryableNaming(Run(cfg, "has_vm", {"vm-ks-" + std::string(kUuid)}, seconds(60)), "kvm-c",
+  ExpectRetryableNaming(Timed(cfg, "has_vm", {"vm-ks-" + std::string(kUuid)}, seconds(60)), "kvm-c",
                         limit);
-  ExpectRetryableNaming(Run(cfg, "has_disk", {"disk-ks0123456789abc"}, seconds(60)), "kvm-c",
+  ExpectRetryableNaming(Timed(cfg, "has_disk", {"disk-ks0123456789abc"}, seconds(60)), "kvm-c",
                         limit);
 
   virt::RawConnection conn_b = h.b().Connect();
   std::string sc = reliability::AddStemcellWithSidecar(conn_b, h.b().pool());
-  Answer created = Run(cfg, "create_vm", VmArguments(sc, json::object(), "10.9.3.10"));
+  Answer created = Timed(cfg, "create_vm", VmArguments(sc, json::object(), "10.9.3.10"));
   std::string vm = VmCid(Ok(created.response));
   EXPECT_EQ(CidKey(vm), "kr") << vm;
   EXPECT_TRUE(HasDomain(h.b(), vm));

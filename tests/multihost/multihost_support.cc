@@ -318,8 +318,8 @@ std::unique_ptr<CpiProcess> StartCall(const std::string& config, const std::stri
 
 }  // namespace
 
-Answer Run(const std::string& config, const std::string& method, const json& arguments,
-           std::chrono::seconds limit) {
+Answer Timed(const std::string& config, const std::string& method, const json& arguments,
+             std::chrono::seconds limit) {
   Clock::time_point start = Clock::now();
   std::unique_ptr<CpiProcess> p = StartCall(config, method, arguments, limit);
   Answer answer;

@@ -136,10 +136,10 @@ struct Answer {
 };
 // One CPI call with `config`, killed (and answered {"exit_code": 137}) after `limit`, so that a
 // hanging call fails its test instead of running into the label's CTest timeout.
-Answer Run(const std::string& config, const std::string& method, const json& arguments,
-           std::chrono::seconds limit = std::chrono::seconds(120));
+Answer Timed(const std::string& config, const std::string& method, const json& arguments,
+             std::chrono::seconds limit = std::chrono::seconds(120));
 inline json Call(const std::string& config, const std::string& method, const json& arguments) {
-  return Run(config, method, arguments).response;
+  return Timed(config, method, arguments).response;
 }
 // Every call at once (one process each), answers in order.
 std::vector<json> CallConcurrently(const std::string& config, const std::string& method,
