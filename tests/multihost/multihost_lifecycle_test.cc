@@ -189,8 +189,10 @@ TEST_F(MultihostLifecycleTest, ASingleLibvirtBlockConfigIssuesHostlessCids) {
   EXPECT_TRUE(HasVolumesOf(h.b(), disk));
   EXPECT_EQ(Call(cfg, "has_disk", {disk})["result"], true);
 
-  virt::RawConnection conn_b = h.b().Connect();
-  std::string sc = reliability::AddStemcellWithSidecar(conn_b, h.b().pool());
+  std::string sc =
+      Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()}))
+          .get<std::string>();
+  EXPECT_TRUE(HasVolumesOf(h.b(), sc));
   std::string vm = VmCid(Ok(Call(cfg, "create_vm", VmArguments(sc, json::object(), "10.9.0.15"))));
   EXPECT_EQ(vm.size(), 39u) << vm;  // vm-<uuid>
   EXPECT_EQ(CidKey(vm), "") << vm;
@@ -202,6 +204,12 @@ TEST_F(MultihostLifecycleTest, ASingleLibvirtBlockConfigIssuesHostlessCids) {
   Ok(Call(cfg, "delete_stemcell", {sc}));
   EXPECT_EQ(Call(cfg, "has_disk", {disk})["result"], false);
   EXPECT_EQ(Call(cfg, "has_vm", {vm})["result"], false);
+
+  // The same over qemu+ssh:// (kvm-a's URI as a single host).
+  std::string ssh_cfg = h.scratch() + "/single-host-ssh.json";
+  reliability::WriteConfig(ssh_cfg, h.sshd().Uri(), h.a().pool(), h.a().network(),
+                           h.scratch() + "/locks", h.scratch() + "/console");
+  EXPECT_EQ(Call(ssh_cfg, "has_disk", {"disk-0123456789abcde"})["result"], false);
 }
 
 }  // namespace
