@@ -301,6 +301,7 @@ class FakeConnectionImpl final : public virt::Connection {
   std::string CapabilitiesXml() override { return "<capabilities/>"; }
   std::string LibraryVersion() override { return "9.0.0"; }
   std::string DaemonVersion() override { return "9.0.0"; }
+  uint64_t FreeMemoryBytes() override { return 8ull << 30; }
 
  private:
   FakeHypervisor& hv_;

@@ -180,6 +180,8 @@ class Connection {
   // The libvirt library and daemon versions as "major.minor.micro".
   virtual std::string LibraryVersion() = 0;
   virtual std::string DaemonVersion() = 0;
+  // Free memory of the hypervisor's host in bytes (virNodeGetFreeMemory).
+  virtual uint64_t FreeMemoryBytes() = 0;
 };
 
 // Connects to libvirt at `uri` (qemu:///system, qemu+ssh://..., test:///default). Throws

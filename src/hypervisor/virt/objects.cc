@@ -183,6 +183,11 @@ class LibvirtConnection final : public Connection {
   std::string CapabilitiesXml() override { return conn_.CapabilitiesXml(); }
   std::string LibraryVersion() override { return conn_.LibraryVersion(); }
   std::string DaemonVersion() override { return conn_.DaemonVersion(); }
+  uint64_t FreeMemoryBytes() override {
+    unsigned long long bytes = virNodeGetFreeMemory(conn_.get());
+    if (bytes == 0) throw Error::Last("reading the free memory of the host");
+    return bytes;
+  }
 
  private:
   RawConnection conn_;
