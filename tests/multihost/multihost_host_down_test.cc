@@ -46,29 +46,31 @@ class MultihostHostDownTest : public MultihostTest {
     in >> pid;
     return pid;
   }
+  // How long a call for a host that is down may take, and when a hanging one is killed.
   const seconds kLimit{kTimeoutSeconds + 5};
+  const seconds kKill{kTimeoutSeconds + 15};
 };
 
 TEST_F(MultihostHostDownTest, AKilledHostFailsItsCallsRetryablyWhileTheOtherGoesOnLosingNothing) {
   TwoHosts& h = hosts();
   const std::string cfg = h.config();
   std::string sc =
-      Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()}))
-          .get<std::string>();
+      Str(Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()})));
   std::string vm_b =
       VmCid(Ok(Call(cfg, "create_vm", VmArguments(sc, {{"host", "kvm-b"}}, "10.9.2.10"))));
   ASSERT_FALSE(vm_b.empty());
-  std::string disk_b = Ok(Call(cfg, "create_disk", {16, json::object(), vm_b})).get<std::string>();
+  std::string disk_b = Str(Ok(Call(cfg, "create_disk", {16, json::object(), vm_b})));
   const std::vector<std::string> b_volumes = h.b().Volumes();
   const std::string qemu = QemuPid(vm_b);
   ASSERT_FALSE(qemu.empty());
 
   h.daemon_b().Stop(SIGKILL);
-  ExpectRetryableNaming(Timed(cfg, "has_vm", {vm_b}), "kvm-b", kLimit);
-  ExpectRetryableNaming(Timed(cfg, "has_disk", {disk_b}), "kvm-b", kLimit);
+  ExpectRetryableNaming(Timed(cfg, "has_vm", {vm_b}, kKill), "kvm-b", kLimit);
+  ExpectRetryableNaming(Timed(cfg, "has_disk", {disk_b}, kKill), "kvm-b", kLimit);
   // Placement: kvm-b alone in z2, nothing reachable there; without az kvm-b is skipped.
-  ExpectRetryableNaming(Timed(cfg, "create_vm", VmArguments(sc, {{"az", "z2"}}, "10.9.2.11")),
-                        "kvm-b", kLimit, "Bosh::Clouds::VMCreationFailed");
+  ExpectRetryableNaming(
+      Timed(cfg, "create_vm", VmArguments(sc, {{"az", "z2"}}, "10.9.2.11"), kKill), "kvm-b", kLimit,
+      "Bosh::Clouds::VMCreationFailed");
   std::vector<std::string> on_a;
   for (const json& props : {json{{"host", "kvm-a"}}, json::object()}) {
     std::string ip = "10.9.2." + std::to_string(12 + on_a.size());
@@ -80,11 +82,12 @@ TEST_F(MultihostHostDownTest, AKilledHostFailsItsCallsRetryablyWhileTheOtherGoes
   for (const std::string& vm : on_a) Ok(Call(cfg, "delete_vm", {vm}));
   // A stemcell made while kvm-b is down lands on kvm-a; deleting it cannot finish on kvm-b.
   std::string late =
-      Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()}))
-          .get<std::string>();
-  EXPECT_TRUE(HasVolumesOf(h.a(), late));
-  ExpectRetryableNaming(Timed(cfg, "delete_stemcell", {late}), "kvm-b", kLimit);
-  EXPECT_FALSE(HasVolumesOf(h.a(), late)) << "not deleted on the host that answers";
+      Str(Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()})));
+  if (!late.empty()) {
+    EXPECT_TRUE(HasVolumesOf(h.a(), late));
+    ExpectRetryableNaming(Timed(cfg, "delete_stemcell", {late}, kKill), "kvm-b", kLimit);
+    EXPECT_FALSE(HasVolumesOf(h.a(), late)) << "not deleted on the host that answers";
+  }
 
   // Back: the same QEMU process, the same volumes, the same answers.
   h.daemon_b().Start();
@@ -92,12 +95,12 @@ TEST_F(MultihostHostDownTest, AKilledHostFailsItsCallsRetryablyWhileTheOtherGoes
   EXPECT_EQ(h.b().Volumes(), b_volumes);
   EXPECT_EQ(Call(cfg, "has_vm", {vm_b})["result"], true);
   EXPECT_EQ(Call(cfg, "has_disk", {disk_b})["result"], true);
-  Ok(Call(cfg, "delete_stemcell", {late}));  // the retry finishes
+  if (!late.empty()) Ok(Call(cfg, "delete_stemcell", {late}));  // the retry finishes
 
   // Frozen (the process stops answering, its socket still accepts): the same, within the timeout.
   ASSERT_GT(h.daemon_b().libvirtd_pid(), 0);
   kill(h.daemon_b().libvirtd_pid(), SIGSTOP);
-  ExpectRetryableNaming(Timed(cfg, "has_vm", {vm_b}), "kvm-b", kLimit);
+  ExpectRetryableNaming(Timed(cfg, "has_vm", {vm_b}, kKill), "kvm-b", kLimit);
   kill(h.daemon_b().libvirtd_pid(), SIGCONT);
   EXPECT_EQ(Call(cfg, "has_vm", {vm_b})["result"], true);
 
@@ -118,7 +121,7 @@ TEST_F(MultihostHostDownTest, AnSshHostRefusingOurKeysFailsNamingItWithoutKeyMat
                                   h.Host("kvm-b", h.daemon_b().tcp_uri(), h.b(), "z2", "kr")});
     for (const auto& [method, cid] : std::vector<std::pair<std::string, std::string>>{
              {"has_vm", "vm-kq-" + std::string(kUuid)}, {"has_disk", "disk-0123456789abcde"}}) {
-      Answer r = Timed(cfg, method, {cid}, seconds(60));
+      Answer r = Timed(cfg, method, {cid}, seconds(20));
       EXPECT_EQ(ErrorType(r.response), kCloudError) << r.response.dump();
       EXPECT_NE(Message(r.response).find("kvm-a"), std::string::npos) << r.response.dump();
       EXPECT_FALSE(LeaksAny(r.response.dump(), h.sshd().KeyMaterial())) << "key in the answer";
@@ -141,18 +144,18 @@ TEST_F(MultihostHostDownTest, AHostThatNeverAnswersFailsRetryablyWithinItsTimeou
       h.WriteConfig("silent", {kvm_c, h.Host("kvm-b", h.daemon_b().tcp_uri(), h.b(), "z1", "kr")},
                     {{"timeout_seconds", 10}});
   const seconds limit{2 + 5};
-  ExpectRetryableNaming(Timed(cfg, "has_vm", {"vm-ks-" + std::string(kUuid)}, seconds(60)), "kvm-c",
+  ExpectRetryableNaming(Timed(cfg, "has_vm", {"vm-ks-" + std::string(kUuid)}, seconds(20)), "kvm-c",
                         limit);
-  ExpectRetryableNaming(Timed(cfg, "has_disk", {"disk-ks0123456789abc"}, seconds(60)), "kvm-c",
+  ExpectRetryableNaming(Timed(cfg, "has_disk", {"disk-ks0123456789abc"}, seconds(20)), "kvm-c",
                         limit);
 
   virt::RawConnection conn_b = h.b().Connect();
   std::string sc = reliability::AddStemcellWithSidecar(conn_b, h.b().pool());
-  Answer created = Timed(cfg, "create_vm", VmArguments(sc, json::object(), "10.9.3.10"));
+  Answer created =
+      Timed(cfg, "create_vm", VmArguments(sc, json::object(), "10.9.3.10"), seconds(60));
   std::string vm = VmCid(Ok(created.response));
   EXPECT_EQ(CidKey(vm), "kr") << vm;
   EXPECT_TRUE(HasDomain(h.b(), vm));
-  EXPECT_LE(created.elapsed, seconds(60));
   // Cleaned up through kvm-b alone (delete_stemcell visits every host).
   std::string b_only =
       h.WriteConfig("b-only", {h.Host("kvm-b", h.daemon_b().tcp_uri(), h.b(), "z1", "kr")});

@@ -34,11 +34,11 @@ class MultihostHostsCommandTest : public MultihostTest {
  protected:
   json Report(std::chrono::milliseconds* elapsed) {
     Clock::time_point start = Clock::now();
-    ProcessResult r = RunProcess({"/usr/bin/timeout", "-s", "KILL", "60", CPI_EXECUTABLE, "hosts",
+    ProcessResult r = RunProcess({"/usr/bin/timeout", "-s", "KILL", "20", CPI_EXECUTABLE, "hosts",
                                   "--config", hosts().config(), "--json"},
                                  "");
     *elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    EXPECT_NE(r.exit_code, 137) << "killed after 60 s";
+    EXPECT_NE(r.exit_code, 137) << "killed after 20 s";
     try {
       return json::parse(r.out);
     } catch (const json::exception&) {

@@ -37,8 +37,7 @@ TEST_F(MultihostLifecycleTest, EveryObjectLivesOnTheHostItsPlacementAndCidName) 
 
   // create_stemcell: one host-less CID, a copy in each host's pool.
   std::string sc =
-      Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()}))
-          .get<std::string>();
+      Str(Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()})));
   ASSERT_EQ(sc.rfind("sc-", 0), 0u) << sc;
   EXPECT_TRUE(HasVolumesOf(h.a(), sc)) << "stemcell not in kvm-a's pool";
   EXPECT_TRUE(HasVolumesOf(h.b(), sc)) << "stemcell not in kvm-b's pool";
@@ -65,8 +64,8 @@ TEST_F(MultihostLifecycleTest, EveryObjectLivesOnTheHostItsPlacementAndCidName) 
   EXPECT_EQ(Call(cfg, "has_vm", {vm_b})["result"], true);
 
   // create_disk with vm_locality: on the VM's host, still 20 characters (the virtio serial).
-  std::string disk_a = Ok(Call(cfg, "create_disk", {16, json::object(), vm_a})).get<std::string>();
-  std::string disk_b = Ok(Call(cfg, "create_disk", {16, json::object(), vm_b})).get<std::string>();
+  std::string disk_a = Str(Ok(Call(cfg, "create_disk", {16, json::object(), vm_a})));
+  std::string disk_b = Str(Ok(Call(cfg, "create_disk", {16, json::object(), vm_b})));
   EXPECT_EQ(disk_a.size(), 20u) << disk_a;
   EXPECT_EQ(disk_b.size(), 20u) << disk_b;
   EXPECT_EQ(CidKey(disk_a), kKeyA) << disk_a;
@@ -183,15 +182,14 @@ TEST_F(MultihostLifecycleTest, ASingleLibvirtBlockConfigIssuesHostlessCids) {
   std::string cfg = h.scratch() + "/single-host.json";
   reliability::WriteConfig(cfg, h.daemon_b().tcp_uri(), h.b().pool(), h.b().network(),
                            h.scratch() + "/locks", h.scratch() + "/console");
-  std::string disk = Ok(Call(cfg, "create_disk", {16, json::object(), nullptr})).get<std::string>();
+  std::string disk = Str(Ok(Call(cfg, "create_disk", {16, json::object(), nullptr})));
   EXPECT_EQ(disk.size(), 20u) << disk;
   EXPECT_EQ(disk.find_first_not_of("0123456789abcdef", 5), std::string::npos) << disk;
   EXPECT_TRUE(HasVolumesOf(h.b(), disk));
   EXPECT_EQ(Call(cfg, "has_disk", {disk})["result"], true);
 
   std::string sc =
-      Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()}))
-          .get<std::string>();
+      Str(Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()})));
   EXPECT_TRUE(HasVolumesOf(h.b(), sc));
   std::string vm = VmCid(Ok(Call(cfg, "create_vm", VmArguments(sc, json::object(), "10.9.0.15"))));
   EXPECT_EQ(vm.size(), 39u) << vm;  // vm-<uuid>

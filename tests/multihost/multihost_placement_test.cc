@@ -21,8 +21,7 @@ TEST_F(MultihostPlacementTest, ParallelCreatesInOneAzSpreadOverBothHosts) {
       h.WriteConfig("one-az", {h.Host("kvm-a", h.sshd().Uri(), h.a(), "z1", kKeyA),
                                h.Host("kvm-b", h.daemon_b().tcp_uri(), h.b(), "z1", "kr")});
   std::string sc =
-      Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()}))
-          .get<std::string>();
+      Str(Ok(Call(cfg, "create_stemcell", {h.StemcellImage(), TwoHosts::StemcellProperties()})));
   ASSERT_FALSE(sc.empty());
 
   constexpr int kCreates = 8;

@@ -227,13 +227,13 @@ json TwoHosts::Host(const std::string& name, const std::string& uri, const Daemo
   return host;
 }
 
-std::string TwoHosts::WriteConfig(const std::string& name, const json& hosts,
+std::string TwoHosts::WriteConfig(const std::string& name, const std::vector<json>& hosts,
                                   const json& libvirt_overrides) const {
   json libvirt = {{"domain_type", "qemu"},
                   {"console_log_dir", scratch_ + "/console"},
                   {"timeout_seconds", kTimeoutSeconds}};
   libvirt.merge_patch(libvirt_overrides);
-  json config = {{"hosts", hosts},
+  json config = {{"hosts", json(hosts)},
                  {"libvirt", libvirt},
                  {"agent", {{"mbus", "nats://10.0.0.6:4222"}, {"ntp", {"ntp.example"}}}},
                  {"lock_dir", scratch_ + "/locks"}};

@@ -94,7 +94,7 @@ class TwoHosts {
   // Writes a CPI config with `hosts`, the suite's shared defaults in `libvirt` (domain_type qemu,
   // console_log_dir, timeout_seconds) merged with `libvirt_overrides`, and the suite's lock_dir;
   // returns its path (scratch/<name>.json).
-  std::string WriteConfig(const std::string& name, const json& hosts,
+  std::string WriteConfig(const std::string& name, const std::vector<json>& hosts,
                           const json& libvirt_overrides = json::object()) const;
   // The main two-host config: kvm-a (key "kq", az z1) and kvm-b (default key, az z2),
   // timeout_seconds 5.
@@ -160,6 +160,10 @@ bool IsHostKey(const std::string& key);
 // The answer's result when it succeeded; records a test failure (with the answer) otherwise.
 json Ok(const json& response);
 std::string Message(const json& response);
+// The result when it is a string (a CID), else "".
+inline std::string Str(const json& result) {
+  return result.is_string() ? result.get<std::string>() : "";
+}
 // Whether `text` holds any of `secrets`.
 bool LeaksAny(const std::string& text, const std::vector<std::string>& secrets);
 
