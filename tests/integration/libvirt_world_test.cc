@@ -12,7 +12,7 @@ TEST(LibvirtConnectionTest, OpensSystemDaemonAndReportsVersions) {
   ASSERT_TRUE(LibvirtAvailable()) << "libvirtd is not running; run scripts/setup.sh";
   virt::RawConnection conn = virt::RawConnection::Open("qemu:///system");
   EXPECT_EQ(conn.LibraryVersion().substr(0, 2), "9.");
-  EXPECT_FALSE(conn.DaemonVersion().empty());
+  EXPECT_FALSE(conn.HypervisorVersion().empty());
 }
 
 TEST(LibvirtConnectionTest, UnknownObjectsAreNotFoundNotErrors) {

@@ -80,6 +80,42 @@ class FakeVolume final : public virt::Volume {
     const std::string& content = Get().content;
     return max_bytes == 0 ? content : content.substr(0, max_bytes);
   }
+  // Runs of 4 KiB zero blocks arrive as holes with `sparse`, the rest in chunks of `hv_.chunk`.
+  void DownloadTo(const virt::ChunkSink& sink, bool sparse) const override {
+    hv_.Record("download " + name_);
+    const std::string content = Get().content;
+    std::string_view rest(content);
+    constexpr size_t kBlock = 4096;
+    auto zero = [](std::string_view block) {
+      return block.find_first_not_of('\0') == std::string_view::npos;
+    };
+    while (!rest.empty()) {
+      size_t hole = 0;
+      while (sparse && hole < rest.size() && zero(rest.substr(hole, kBlock))) hole += kBlock;
+      hole = std::min(hole, rest.size());
+      if (hole > 0) {
+        sink(nullptr, hole);
+      } else {
+        size_t n = std::min(hv_.chunk, rest.size());
+        sink(rest.data(), n);
+        hole = n;
+      }
+      rest.remove_prefix(hole);
+    }
+  }
+  void UploadFrom(const virt::ChunkWriter& writer) override {
+    hv_.Record("upload " + name_);
+    std::string content;
+    writer([&](const char* data, uint64_t size) {
+      if (data == nullptr) {
+        hv_.holes_received += size;
+        content.append(size, '\0');
+      } else {
+        content.append(data, size);
+      }
+    });
+    Get().content = std::move(content);
+  }
 
  private:
   FakeHypervisor::Volume& Get() const {
@@ -126,6 +162,12 @@ class FakePool final : public virt::Pool {
     std::vector<virt::VolumeDescription> out;
     for (const auto& [name, volume] : hv_.volumes) out.push_back({name, hv_.VolumeXml(name)});
     return out;
+  }
+  virt::PoolSpace Space() const override {
+    hv_.Read("pool_space " + hv_.pool_name);
+    uint64_t used = 0;
+    for (const auto& [name, volume] : hv_.volumes) used += volume.content.size();
+    return {hv_.pool_capacity, used, hv_.pool_capacity - std::min(used, hv_.pool_capacity)};
   }
 
  private:
@@ -299,9 +341,12 @@ class FakeConnectionImpl final : public virt::Connection {
   }
   bool OffersKvm() override { return false; }
   std::string CapabilitiesXml() override { return "<capabilities/>"; }
-  std::string LibraryVersion() override { return "9.0.0"; }
-  std::string DaemonVersion() override { return "9.0.0"; }
-  uint64_t FreeMemoryBytes() override { return 8ull << 30; }
+  std::string LibraryVersion() override { return hv_.library_version; }
+  std::string HypervisorVersion() override { return hv_.hypervisor_version; }
+  uint64_t FreeMemoryBytes() override {
+    hv_.Read("free_memory");
+    return hv_.free_memory;
+  }
 
  private:
   FakeHypervisor& hv_;
@@ -321,6 +366,13 @@ std::string FakeHypervisor::AddVolume(const std::string& name, uint64_t capacity
 
 void FakeHypervisor::Record(const std::string& call) {
   calls.push_back(call);
+  Read(call);
+  for (const std::string& pattern : lose_connection_after) {
+    if (std::regex_search(call, std::regex(pattern))) connection_lost = true;
+  }
+}
+
+void FakeHypervisor::Read(const std::string& call) const {
   if (connection_lost) {
     throw virt::Error(call + ": End of file while reading data", kSystemError, kFromRpc);
   }
@@ -328,9 +380,6 @@ void FakeHypervisor::Record(const std::string& call) {
     if (std::regex_search(call, std::regex(pattern))) {
       throw virt::Error(call + ": injected failure", kInternalError, 0);
     }
-  }
-  for (const std::string& pattern : lose_connection_after) {
-    if (std::regex_search(call, std::regex(pattern))) connection_lost = true;
   }
 }
 

@@ -51,11 +51,25 @@ struct FakeHypervisor {
   int refuse_connects = 0;
   std::vector<std::string> definitions_read;  // domains whose definition a listing read
 
+  // Host facts (virt::Connection::FreeMemoryBytes, versions; Pool::Space: capacity, with the
+  // volumes' content as allocation).
+  uint64_t free_memory = 8ull << 30;
+  uint64_t pool_capacity = 100ull << 30;
+  std::string library_version = "9.0.0";
+  std::string hypervisor_version = "7.2.0";
+  // Streams: DownloadTo hands out data in pieces of at most `chunk` bytes; UploadFrom counts the
+  // hole bytes it received.
+  size_t chunk = 64 * 1024;
+  uint64_t holes_received = 0;
+
   // Adds a volume as if some earlier call had made it; returns its path.
   std::string AddVolume(const std::string& name, uint64_t capacity,
                         const std::string& format = "raw", const std::string& backing_path = "");
   // Records `call`; throws virt::Error when it matches an entry of `fail`.
   void Record(const std::string& call);
+  // A read that can fail: not recorded, but throws like Record when `call` matches `fail` or the
+  // connection is lost.
+  void Read(const std::string& call) const;
   // The calls recorded whose line starts with `prefix`.
   std::vector<std::string> CallsStartingWith(const std::string& prefix) const;
   // The volume XML libvirt would report.

@@ -54,6 +54,21 @@ struct VolumeInfo {
 // bytes written, 0 at the end. May throw; the upload is then aborted.
 using ChunkSource = std::function<size_t(char* buf, size_t size)>;
 
+// Takes the next piece of a volume's content, in order: `size` bytes at `data`, or, when `data` is
+// null, a hole of `size` zero bytes the stream did not carry. May throw; the transfer is then
+// aborted.
+using ChunkSink = std::function<void(const char* data, uint64_t size)>;
+
+// Writes a whole content, piece by piece, into the sink it is given (Volume::UploadFrom).
+using ChunkWriter = std::function<void(const ChunkSink& sink)>;
+
+// The space of a storage pool (virStoragePoolGetInfo), in bytes.
+struct PoolSpace {
+  uint64_t capacity = 0;    // the pool's size
+  uint64_t allocation = 0;  // used by its volumes
+  uint64_t available = 0;   // free for new volumes
+};
+
 struct VolumeDescription {
   std::string name;
   std::string xml;  // virStorageVolGetXMLDesc
@@ -83,6 +98,13 @@ class Volume {
   virtual void UploadBytes(std::string_view bytes) = 0;
   // The content through a stream; at most `max_bytes` (0 = all).
   virtual std::string Download(uint64_t max_bytes) const = 0;
+  // The whole content through a stream into `sink`, one chunk (64 KiB) at a time: never all of it
+  // in memory. With `sparse`, the holes of the volume's file arrive as holes (where the pool can
+  // tell them; otherwise as zero bytes).
+  virtual void DownloadTo(const ChunkSink& sink, bool sparse) const = 0;
+  // Replaces the content with what `writer` passes to its sink, data and holes, through one
+  // stream (holes are sent as holes); proves the upload by reading its last data back, as Upload.
+  virtual void UploadFrom(const ChunkWriter& writer) = 0;
 };
 
 // The storage pool the CPI keeps its volumes in.
@@ -103,6 +125,8 @@ class Pool {
   virtual void Refresh() = 0;
   // Every volume with its XML; volumes deleted while the list is read are left out.
   virtual std::vector<VolumeDescription> ListVolumes() = 0;
+  // The pool's size, use and free space as libvirt last measured them (no refresh).
+  virtual PoolSpace Space() const = 0;
 };
 
 // One domain (a VM).
@@ -177,15 +201,29 @@ class Connection {
   virtual bool OffersKvm() = 0;
   // The host capabilities XML.
   virtual std::string CapabilitiesXml() = 0;
-  // The libvirt library and daemon versions as "major.minor.micro".
+  // Versions as "major.minor.micro": the libvirt of the daemon at the other end
+  // (virConnectGetLibVersion), and the hypervisor's (virConnectGetVersion: QEMU's for qemu://).
   virtual std::string LibraryVersion() = 0;
-  virtual std::string DaemonVersion() = 0;
-  // Free memory of the hypervisor's host in bytes (virNodeGetFreeMemory).
+  virtual std::string HypervisorVersion() = 0;
+  // The host's free memory in bytes (virNodeGetFreeMemory), for placement.
   virtual uint64_t FreeMemoryBytes() = 0;
 };
 
-// Connects to libvirt at `uri` (qemu:///system, qemu+ssh://..., test:///default). Throws
-// virt::Error.
-std::unique_ptr<Connection> Connect(const std::string& uri);
+// How long connecting may take, and a call may go unanswered, when the caller does not say
+// (the configuration's `timeout_seconds`, docs/CONTRACT.md).
+inline constexpr int kDefaultTimeoutSeconds = 30;
+
+// Connects to libvirt at `uri` (qemu:///system, qemu+ssh://..., test:///default) within
+// `timeout_seconds`: a host that accepts the connection but never answers (or an ssh that
+// stalls) fails with a transient virt::Error "... no answer in N s" instead of hanging. The
+// connection then sends keepalive probes, so a later call that its peer stops answering fails
+// transiently after about `timeout_seconds` too. Throws virt::Error.
+std::unique_ptr<Connection> Connect(const std::string& uri,
+                                    int timeout_seconds = kDefaultTimeoutSeconds);
+
+// Copies `from`'s whole content into `to`, which may be on another connection (another host):
+// one download stream feeding one upload stream, a chunk at a time, holes kept as holes. `to`
+// must already exist with the capacity and format of `from`. Throws virt::Error.
+void CopyVolume(const Volume& from, Volume& to);
 
 }  // namespace cpi::virt

@@ -32,6 +32,16 @@ void UploadVolume(virConnectPtr conn, virStorageVolPtr vol, const ChunkSource& s
                   const std::string& name, bool sparse = false);
 void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view bytes,
                  const std::string& name);
+// Streams the whole content into `sink` a chunk at a time; with `sparse`, holes as holes
+// (Volume::DownloadTo).
+void DownloadVolumeTo(virConnectPtr conn, virStorageVolPtr vol, const ChunkSink& sink,
+                      const std::string& name, bool sparse);
+// Replaces the content with what `writer` passes to its sink, data and holes, through one sparse
+// stream, and reads the last data back (Volume::UploadFrom).
+void UploadVolumeFrom(virConnectPtr conn, virStorageVolPtr vol, const ChunkWriter& writer,
+                      const std::string& name);
+// The pool's capacity, allocation and free space (virStoragePoolGetInfo).
+PoolSpace GetPoolSpace(virStoragePoolPtr pool, const std::string& name);
 // Reads the volume's content through a stream; at most `max_bytes` (0 = all).
 std::string DownloadVolume(virConnectPtr conn, virStorageVolPtr vol, const std::string& name,
                            uint64_t max_bytes = 0);

@@ -2,7 +2,6 @@
 
 #include <libvirt/virterror.h>
 
-#include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 
 namespace cpi::virt {
@@ -18,11 +17,8 @@ std::optional<Ptr> Lookup(Raw raw, int not_found_code, const std::string& what) 
 
 }  // namespace
 
-RawConnection RawConnection::Open(const std::string& uri) {
-  SilenceDefaultErrorPrinter();
-  virConnectPtr raw = virConnectOpen(uri.c_str());
-  if (raw == nullptr) throw Error::Last("connecting to libvirt at '" + util::RedactUri(uri) + "'");
-  return RawConnection(ConnectPtr(raw), uri);
+RawConnection RawConnection::Open(const std::string& uri, int timeout_seconds) {
+  return RawConnection(OpenConnection(uri, timeout_seconds), uri);
 }
 
 std::string FormatVersion(unsigned long version) {
@@ -36,10 +32,19 @@ std::string RawConnection::LibraryVersion() const {
   return FormatVersion(v);
 }
 
-std::string RawConnection::DaemonVersion() const {
+std::string RawConnection::HypervisorVersion() const {
   unsigned long v = 0;
   if (virConnectGetVersion(conn_.get(), &v) < 0) throw Error::Last("reading hypervisor version");
   return FormatVersion(v);
+}
+
+uint64_t RawConnection::FreeMemoryBytes() const {
+  unsigned long long free_bytes = virNodeGetFreeMemory(conn_.get());
+  // 0 is libvirt's failure value; a host with no free memory at all reads as 0 too.
+  if (free_bytes == 0 && virGetLastError() != nullptr) {
+    throw Error::Last("reading the host's free memory");
+  }
+  return free_bytes;
 }
 
 std::optional<DomainPtr> RawConnection::FindDomain(const std::string& name) const {

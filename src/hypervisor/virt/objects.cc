@@ -32,6 +32,12 @@ class LibvirtVolume final : public Volume {
   std::string Download(uint64_t max_bytes) const override {
     return DownloadVolume(conn_, vol_.get(), name_, max_bytes);
   }
+  void DownloadTo(const ChunkSink& sink, bool sparse) const override {
+    DownloadVolumeTo(conn_, vol_.get(), sink, name_, sparse);
+  }
+  void UploadFrom(const ChunkWriter& writer) override {
+    UploadVolumeFrom(conn_, vol_.get(), writer, name_);
+  }
 
   virStorageVolPtr handle() const { return vol_.get(); }
 
@@ -68,6 +74,7 @@ class LibvirtPool final : public Pool {
   std::vector<VolumeDescription> ListVolumes() override {
     return ListVolumeDescriptions(pool_.get(), name_);
   }
+  PoolSpace Space() const override { return GetPoolSpace(pool_.get(), name_); }
 
  private:
   std::unique_ptr<Volume> Wrap(StorageVolPtr vol, const std::string& name) {
@@ -182,12 +189,8 @@ class LibvirtConnection final : public Connection {
   bool OffersKvm() override { return conn_.OffersKvm(); }
   std::string CapabilitiesXml() override { return conn_.CapabilitiesXml(); }
   std::string LibraryVersion() override { return conn_.LibraryVersion(); }
-  std::string DaemonVersion() override { return conn_.DaemonVersion(); }
-  uint64_t FreeMemoryBytes() override {
-    unsigned long long bytes = virNodeGetFreeMemory(conn_.get());
-    if (bytes == 0) throw Error::Last("reading the free memory of the host");
-    return bytes;
-  }
+  std::string HypervisorVersion() override { return conn_.HypervisorVersion(); }
+  uint64_t FreeMemoryBytes() override { return conn_.FreeMemoryBytes(); }
 
  private:
   RawConnection conn_;
@@ -195,8 +198,17 @@ class LibvirtConnection final : public Connection {
 
 }  // namespace
 
-std::unique_ptr<Connection> Connect(const std::string& uri) {
-  return std::make_unique<LibvirtConnection>(RawConnection::Open(uri));
+std::unique_ptr<Connection> Connect(const std::string& uri, int timeout_seconds) {
+  return std::make_unique<LibvirtConnection>(RawConnection::Open(uri, timeout_seconds));
+}
+
+void CopyVolume(const Volume& from, Volume& to) {
+  try {
+    to.UploadFrom([&](const ChunkSink& sink) { from.DownloadTo(sink, /*sparse=*/true); });
+  } catch (const Error& e) {
+    throw Error("copying volume '" + from.name() + "' to '" + to.name() + "': " + e.what(),
+                e.code(), e.domain());
+  }
 }
 
 }  // namespace cpi::virt

@@ -250,6 +250,74 @@ void UploadBytes(virConnectPtr conn, virStorageVolPtr vol, std::string_view byte
   VerifyTail(conn, vol, tail, what);
 }
 
+void UploadVolumeFrom(virConnectPtr conn, virStorageVolPtr vol, const ChunkWriter& writer,
+                      const std::string& name) {
+  std::string what = "uploading to volume " + Quote(name);
+  Tail tail;
+  uint64_t offset = 0;
+  Upload(conn, vol, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM, what, [&](virStreamPtr stream) {
+    writer([&](const char* data, uint64_t size) {
+      if (data == nullptr) {
+        if (size > 0 && virStreamSendHole(stream, static_cast<long long>(size), 0) < 0) {
+          throw Error::Last(what + ": sending hole");
+        }
+        offset += size;
+        return;
+      }
+      std::string_view bytes(data, size);
+      // The proof reads back at most one chunk: the end of this piece.
+      size_t kept = std::min<uint64_t>(size, kChunk);
+      if (kept > 0) tail = {offset + size - kept, kept, Fingerprint(bytes.substr(size - kept))};
+      while (!bytes.empty()) {
+        int sent = virStreamSend(stream, bytes.data(), bytes.size());
+        if (sent < 0) throw Error::Last(what + ": sending data");
+        bytes.remove_prefix(static_cast<size_t>(sent));
+      }
+      offset += size;
+    });
+  });
+  VerifyTail(conn, vol, tail, what);
+}
+
+void DownloadVolumeTo(virConnectPtr conn, virStorageVolPtr vol, const ChunkSink& sink,
+                      const std::string& name, bool sparse) {
+  std::string what = "downloading volume " + Quote(name);
+  StreamPtr stream(virStreamNew(conn, 0));
+  if (!stream) throw Error::Last(what);
+  unsigned int flags = sparse ? VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM : 0;
+  if (virStorageVolDownload(vol, stream.get(), 0, 0, flags) < 0) throw Error::Last(what);
+  std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kChunk);
+  try {
+    for (;;) {
+      int n = virStreamRecvFlags(stream.get(), buf.get(), kChunk,
+                                 sparse ? VIR_STREAM_RECV_STOP_AT_HOLE : 0);
+      if (n == -3) {  // a hole comes next
+        long long length = 0;
+        if (virStreamRecvHole(stream.get(), &length, 0) < 0) {
+          throw Error::Last(what + ": receiving hole");
+        }
+        sink(nullptr, static_cast<uint64_t>(length));
+        continue;
+      }
+      if (n < 0) throw Error::Last(what);
+      if (n == 0) break;
+      sink(buf.get(), static_cast<uint64_t>(n));
+    }
+  } catch (...) {
+    virStreamAbort(stream.get());
+    throw;
+  }
+  if (virStreamFinish(stream.get()) < 0) throw Error::Last(what + ": finishing");
+}
+
+PoolSpace GetPoolSpace(virStoragePoolPtr pool, const std::string& name) {
+  virStoragePoolInfo info{};
+  if (virStoragePoolGetInfo(pool, &info) < 0) {
+    throw Error::Last("reading the space of storage pool " + Quote(name));
+  }
+  return PoolSpace{info.capacity, info.allocation, info.available};
+}
+
 std::string DownloadVolume(virConnectPtr conn, virStorageVolPtr vol, const std::string& name,
                            uint64_t max_bytes) {
   // A length of 0 asks libvirt for everything to the volume's end.
