@@ -19,6 +19,7 @@
 #include "bosh_libvirt_cpi/log/log.h"
 #include "bosh_libvirt_cpi/rpc/dispatcher.h"
 #include "bosh_libvirt_cpi/rpc/request.h"
+#include "bosh_libvirt_cpi/util/abandoned_threads.h"
 #include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/version.h"
 
@@ -72,10 +73,12 @@ bool ReadAll(std::string& out) {
 // the gap between create_vm's peak RSS and its resident set before exit (BENCHMARKS.md, peak
 // RSS). They release nothing the kernel does not release anyway: connections were closed by
 // the handlers, locks are file locks. Sanitized builds exit normally, so that LeakSanitizer
-// still runs.
+// still runs — unless a thread is still inside libvirt, waiting for a host that did not answer
+// in time (util/abandoned_threads.h): exit()'s destructors must not run under it.
 [[noreturn]] void Finish(int code) {
   std::fflush(nullptr);
 #if defined(__SANITIZE_ADDRESS__)
+  if (cpi::util::AbandonedThreads() > 0) _exit(code);
   std::exit(code);
 #else
   _exit(code);
