@@ -43,11 +43,13 @@ constexpr const char* kUsage =
     "  --version       show the version\n"
     "\n"
     "Operator command (reads no request; the configuration only with --config):\n"
-    "  bosh-libvirt-cpi cleanup [--dry-run] [--min-age SECONDS] [--config FILE] [--help]\n"
+    "  bosh-libvirt-cpi cleanup [--dry-run] [--min-age SECONDS] [--host NAME] [--config FILE]\n"
+    "                           [--help]\n"
     "      Lists the volumes of the storage pool that no BOSH CID reaches any more (left by CPI\n"
     "      calls that were killed or lost their libvirtd half-way: volumes of VMs without a\n"
     "      domain, half-uploaded stemcells, sidecars of deleted objects) and removes those older\n"
-    "      than --min-age (default 3600). One line per volume on standard output.\n";
+    "      than --min-age (default 3600). One line per volume on standard output. With several\n"
+    "      hosts (config `hosts`), --host names the one to clean (default: the first).\n";
 
 // Reads stdin to EOF. Keeps at most kMaxRequestBytes + 1 bytes (enough to tell "too large") but
 // always drains the rest, so the caller never blocks writing.
@@ -164,6 +166,10 @@ int Cleanup(int argc, char** argv) {
       config_path = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       config_path = std::string(arg.substr(9));
+    } else if (arg == "--host" && i + 1 < argc) {
+      options.host = argv[++i];
+    } else if (arg.rfind("--host=", 0) == 0) {
+      options.host = std::string(arg.substr(7));
     } else {
       std::fprintf(stderr, "bosh-libvirt-cpi cleanup: unknown argument '%s'\n%s", argv[i], kUsage);
       return 2;

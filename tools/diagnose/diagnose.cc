@@ -191,11 +191,12 @@ void PrintFile(const Wanted& wanted, const std::optional<Found>& found, uint64_t
 
 void Run(const Options& options, std::ostream& out) {
   config::Config config = LoadConfig(options);
-  const std::string& uri = config.libvirt.uri;
-  const bool local = IsLocalUri(uri);
-  host::Host host = host::Host::Open(config);
-
   const std::string& cid = options.vm_cid;
+  const config::HostConfig& spec = host::HostOf(config, cid);
+  const std::string& uri = config::SettingsOf(config, spec).uri;
+  const bool local = IsLocalUri(uri);
+  host::Host host = host::Host::Open(config, spec);
+
   std::unique_ptr<virt::Domain> dom;
   try {
     dom = vm::FindVm(host, cid);

@@ -45,6 +45,7 @@ namespace cpi::cleanup {
 struct Options {
   bool dry_run = false;
   int64_t min_age_seconds = 3600;
+  std::string host;  // the name of the host (config.hosts) to clean; empty: the first host
 };
 
 // One volume of the pool, as cleanup needs to know it.

@@ -23,6 +23,20 @@ struct Libvirt {
   // How long a call whose connection was lost keeps reconnecting to roll back what it made
   // before it gives up and answers ok_to_retry false (docs/ARCHITECTURE.md §8).
   int rollback_reconnect_seconds = 30;
+  // How long connecting to the host, or a libvirt call on it that gets no answer, may take before
+  // the call fails retryably (docs/MULTIHOST.md, "Timeouts").
+  int timeout_seconds = 30;
+};
+
+// One hypervisor of the cloud (docs/MULTIHOST.md): the `libvirt` block, or one entry of `hosts`.
+struct HostConfig {
+  std::string name;  // "default" for the single `libvirt` block
+  // Two letters g..z written into every VM, disk and snapshot CID made on this host; "" for the
+  // single `libvirt` block, whose CIDs carry no key (util/ids.h).
+  std::string key;
+  std::string az;       // the BOSH AZ this host serves ("" when none)
+  bool shared = false;  // its pool is the same storage as every other shared host's pool
+  Libvirt libvirt;
 };
 
 struct Agent {
@@ -33,7 +47,12 @@ struct Agent {
 
 // The CPI's configuration (README.md, "Configuration"), after the cpi-config context overlay.
 struct Config {
+  // The `libvirt` block: the single host's settings, or the defaults of every entry of `hosts`.
   Libvirt libvirt;
+  // Every host, never empty: the `hosts` entries in order, or one host made of `libvirt`. The
+  // first is the default host, which owns every CID without a host key.
+  std::vector<HostConfig> hosts;
+  bool multi_host = false;  // `hosts` was given
   Agent agent;
   std::string lock_dir = "/var/lock/bosh-libvirt-cpi";
   std::string templates_dir;  // empty: the templates built into the binary
@@ -68,5 +87,26 @@ Config FromJson(const nlohmann::json& document, std::string_view source);
 std::string ReadFile(const std::string& path);
 
 std::string_view ToString(DomainType type);
+
+// The key a host gets when its entry sets none: two letters g..z from the FNV-1a hash of `name`.
+std::string DeriveHostKey(std::string_view name);
+
+// The host with key `key` (the first host for "", the key of a hostless CID); nullptr when no
+// configured host has that key.
+const HostConfig* HostWithKey(const Config& config, std::string_view key);
+// The first host; for a Config built in code without hosts, a host named "default" without key.
+const HostConfig& DefaultHost(const Config& config);
+
+// Every host in config order (DefaultHost alone for a Config built in code without hosts).
+std::vector<const HostConfig*> AllHosts(const Config& config);
+
+// The libvirt settings of `host`: its own in a multi-host config; the `libvirt` block otherwise
+// (the single host's settings live there; hosts.front() is a copy made by Load).
+inline const Libvirt& SettingsOf(const Config& config, const HostConfig& host) {
+  return config.multi_host ? host.libvirt : config.libvirt;
+}
+
+// nullptr when no host has that name.
+const HostConfig* HostNamed(const Config& config, std::string_view name);
 
 }  // namespace cpi::config

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,22 +13,37 @@
 
 namespace cpi::host {
 
-// One hypervisor as the configuration names it: the connection and the storage pool the CPI
-// keeps its volumes in. Opened once per call; every object it hands out lives no longer than it.
+// One hypervisor as the configuration names it (one entry of config.hosts): the connection and
+// the storage pool the CPI keeps its volumes in. Opened once per call; every object it hands out
+// lives no longer than it.
 class Host {
  public:
   // Opens a new connection to the same hypervisor (Reconnect).
   using Connector = std::function<std::unique_ptr<virt::Connection>()>;
 
-  // Connects. Throws cpi::Error (CloudError; ok_to_retry when the daemon may come back).
-  static Host Open(const config::Config& config);
+  // Connects to `spec` (one of config.hosts), for at most its timeout_seconds. Throws cpi::Error
+  // (CloudError naming the host and its URI; ok_to_retry when the daemon may come back).
+  static Host Open(const config::Config& config, const config::HostConfig& spec);
+  // The first host (config::DefaultHost): the only one of a single-host config.
+  static Host Open(const config::Config& config) {
+    return Open(config, config::DefaultHost(config));
+  }
   // Over a connection already open (the unit tests pass a fake one, and a `connect` that opens
-  // another; without one, Reconnect connects to the configured URI).
+  // another; without one, Reconnect connects to the configured URI). `spec` defaults to the
+  // config's first host.
   Host(const config::Config& config, std::unique_ptr<virt::Connection> conn,
-       Connector connect = nullptr)
-      : config_(&config), conn_(std::move(conn)), connect_(std::move(connect)) {}
+       Connector connect = nullptr, const config::HostConfig* spec = nullptr)
+      : config_(&config),
+        spec_(spec ? spec : &config::DefaultHost(config)),
+        conn_(std::move(conn)),
+        connect_(std::move(connect)) {}
 
   const config::Config& config() const { return *config_; }
+  // This host's entry of config.hosts: its name, key, AZ and libvirt settings.
+  const config::HostConfig& spec() const { return *spec_; }
+  const config::Libvirt& settings() const { return config::SettingsOf(*config_, *spec_); }
+  // The key new CIDs made here carry ("" for a single-host config).
+  const std::string& key() const { return spec_->key; }
   virt::Connection& conn() const { return *conn_; }
 
   // Replaces the connection with a new one (the daemon was lost or restarted; host::Rollback
@@ -37,7 +53,7 @@ class Host {
 
   // The configured storage pool. Throws cpi::Error when it does not exist or is not active.
   virt::Pool& Pool();
-  const std::string& pool_name() const { return config_->libvirt.storage_pool; }
+  const std::string& pool_name() const { return settings().storage_pool; }
 
   // nullptr when absent.
   std::unique_ptr<virt::Volume> FindVolume(const std::string& name) {
@@ -53,6 +69,7 @@ class Host {
 
  private:
   const config::Config* config_;
+  const config::HostConfig* spec_;
   // Connections replaced by Reconnect, kept open until the Host goes: objects handed out earlier
   // (declared after them, so destroyed first) still refer to them.
   std::vector<std::unique_ptr<virt::Connection>> retired_conns_;
@@ -72,16 +89,36 @@ class Host {
 // transient virt::Error, or a cpi::Error with ok_to_retry).
 bool RetryMayHelp();
 
-// Opens the configured host and runs `action(host)`: the shape of every hypervisor action. A
-// failure to connect is reported by Open; any failure of `action` is rethrown with `step` in
-// front (RethrowWithStep above). Returns what `action` returns.
+// The host a VM, disk or snapshot CID lives on: the host whose key it carries, the first host
+// for a CID without a key (docs/MULTIHOST.md, "CIDs"). Throws cpi::Error (CloudError, not
+// retryable) naming the key when no configured host has it: the host was removed from the config.
+const config::HostConfig& HostOf(const config::Config& config, std::string_view cid);
+
+// "host 'kvm-a' (qemu+ssh://…)" for messages; "" for a single-host config, whose messages stay
+// as they were.
+std::string Describe(const config::Config& config, const config::HostConfig& spec);
+
+// `step` with " on host 'kvm-a'" appended in a multi-host config.
+std::string StepOn(const config::Config& config, const config::HostConfig& spec, std::string step);
+
+// Opens the host `cid` lives on and runs `action(host)`: the shape of every hypervisor action
+// that has a CID. A failure to connect is reported by Open; any failure of `action` is rethrown
+// with `step` in front (RethrowWithStep above). Returns what `action` returns.
 template <typename Action>
-auto OnHost(const config::Config& config, const std::string& step, Action&& action) {
-  Host host = Host::Open(config);
+auto OnHost(const config::Config& config, std::string_view cid, const std::string& step,
+            Action&& action) {
+  const config::HostConfig& spec = HostOf(config, cid);
+  std::string where = StepOn(config, spec, step);
+  std::optional<Host> host;
   try {
-    return action(host);
+    host.emplace(Host::Open(config, spec));
   } catch (...) {
-    RethrowWithStep(step);
+    RethrowWithStep(where);
+  }
+  try {
+    return action(*host);
+  } catch (...) {
+    RethrowWithStep(where);
   }
 }
 

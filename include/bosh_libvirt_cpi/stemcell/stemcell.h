@@ -24,8 +24,9 @@ namespace cpi::stemcell {
 // volume it created is deleted before the error is thrown: cpi::Error with the failed step
 // ("reading image archive: ...", "uploading ..."), NoDiskSpace when the pool is full,
 // CloudError otherwise (a missing pool included).
+// With `cid` given, imports under that CID (the same stemcell on another host).
 std::string ImportStemcell(host::Host& host, RootImage& image,
-                           const nlohmann::json& cloud_properties);
+                           const nlohmann::json& cloud_properties, std::string cid = "");
 
 // The stemcell's base volume; nullptr when `cid` is not a stemcell CID of ours or no such
 // volume exists. Other failures throw.

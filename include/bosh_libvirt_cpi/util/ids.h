@@ -13,16 +13,28 @@ std::string NewUuid(unsigned version = 4);
 std::string RandomHex(size_t n);
 
 // CIDs (docs/ARCHITECTURE.md §4). Checks are strict so that a CID from a request can be used as a
-// libvirt object name without further escaping.
-std::string NewStemcellCid();  // sc-<uuid>
-std::string NewVmCid();        // vm-<uuid version 8>: its NICs' MACs derive from it
-                               // (vm/mac_allocation.h)
-std::string NewDiskCid();      // disk-<15 hex>, exactly 20 characters
-std::string NewSnapshotCid();  // snap-<uuid>
+// libvirt object name without further escaping. VM, disk and snapshot CIDs may carry the key of
+// the host they live on (docs/MULTIHOST.md, "CIDs"): two letters from g..z, never hex, so a CID
+// made before hosts had keys never looks keyed. An empty `host_key` makes a hostless CID.
+std::string NewStemcellCid();  // sc-<uuid>, on every host
+// vm-<uuid version 8> or vm-<key>-<uuid version 8>: its NICs' MACs derive from it
+// (vm/mac_allocation.h)
+std::string NewVmCid(std::string_view host_key = "");
+// disk-<15 hex> or disk-<key><13 hex>: exactly 20 characters either way (the virtio serial)
+std::string NewDiskCid(std::string_view host_key = "");
+// snap-<uuid> or snap-<key>-<uuid>
+std::string NewSnapshotCid(std::string_view host_key = "");
 
 bool IsStemcellCid(std::string_view cid);
 bool IsVmCid(std::string_view cid);
 bool IsDiskCid(std::string_view cid);
 bool IsSnapshotCid(std::string_view cid);
+
+// Whether `key` can be a host key: two letters from g..z.
+bool IsHostKey(std::string_view key);
+// The host key inside a VM, disk or snapshot CID; "" for a hostless CID or any other string.
+std::string CidHostKey(std::string_view cid);
+// The UUID of a VM or snapshot CID, keyed or not ("" for anything else).
+std::string_view CidUuid(std::string_view cid);
 
 }  // namespace cpi::util

@@ -48,9 +48,11 @@ struct MacAllocation {
 
 // Chooses the VM's CID and its MACs (derived when nic_count <= kMaxDerivedNics, else random with
 // a version 4 CID). `new_cid` and `random_mac` are for tests. Removes stale MAC lock files of
-// killed processes first. Throws cpi::Error CloudError when 64 CIDs in a row collide.
+// killed processes first. New CIDs carry `host_key` (util::NewVmCid). Throws cpi::Error
+// CloudError when 64 CIDs in a row collide.
 MacAllocation AllocateMacs(virt::Connection& conn, const std::string& lock_dir, size_t nic_count,
                            const std::function<std::string()>& new_cid = nullptr,
-                           const std::function<std::string()>& random_mac = nullptr);
+                           const std::function<std::string()>& random_mac = nullptr,
+                           std::string_view host_key = "");
 
 }  // namespace cpi::vm

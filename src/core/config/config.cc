@@ -1,7 +1,9 @@
 #include "bosh_libvirt_cpi/config/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <strings.h>
@@ -51,6 +53,12 @@ class Reader {
     return static_cast<int>(value.get<int64_t>());
   }
 
+  bool Bool(const json& value, const std::string& path) const {
+    if (!value.is_boolean())
+      Fail(path, std::string("must be true or false, got ") + value.type_name());
+    return value.get<bool>();
+  }
+
   std::vector<std::string> StringList(const json& value, const std::string& path) const {
     if (!value.is_array()) Fail(path, std::string("must be an array, got ") + value.type_name());
     std::vector<std::string> out;
@@ -63,7 +71,7 @@ class Reader {
   // Calls `on_key` for each key; unknown keys are errors naming them.
   template <typename F>
   void Keys(const json& object, const std::string& prefix,
-            std::initializer_list<std::string_view> known, F on_key) const {
+            const std::vector<std::string_view>& known, F on_key) const {
     for (auto it = object.begin(); it != object.end(); ++it) {
       std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
       bool is_known = false;
@@ -104,7 +112,121 @@ void Overlay(json& base, const json& top) {
   }
 }
 
+const std::vector<std::string_view> kLibvirtKeys = {"uri",
+                                                    "storage_pool",
+                                                    "network",
+                                                    "domain_type",
+                                                    "console_log_dir",
+                                                    "machine_type",
+                                                    "rollback_reconnect_seconds",
+                                                    "timeout_seconds"};
+
+// One key of a `libvirt` block or of a `hosts` entry.
+void ReadLibvirtKey(const Reader& r, Libvirt& l, const std::string& k, const json& v,
+                    const std::string& p) {
+  if (k == "uri") l.uri = r.String(v, p);
+  if (k == "storage_pool") l.storage_pool = r.String(v, p);
+  if (k == "network") l.network = r.String(v, p);
+  if (k == "domain_type") l.domain_type = ParseDomainType(r, v, p);
+  if (k == "console_log_dir") l.console_log_dir = r.String(v, p);
+  if (k == "machine_type") l.machine_type = r.String(v, p, true);
+  if (k == "rollback_reconnect_seconds") l.rollback_reconnect_seconds = r.Integer(v, p, 0, 3600);
+  if (k == "timeout_seconds") l.timeout_seconds = r.Integer(v, p, 1, 3600);
+}
+
+bool IsHostName(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+bool IsHostKeyText(std::string_view key) {
+  auto letter = [](char c) { return c >= 'g' && c <= 'z'; };
+  return key.size() == 2 && letter(key[0]) && letter(key[1]);
+}
+
+// The `hosts` array: each entry starts from the `libvirt` block's values.
+std::vector<HostConfig> ReadHosts(const Reader& r, const json& value, const Libvirt& defaults) {
+  if (!value.is_array()) r.Fail("hosts", std::string("must be an array, got ") + value.type_name());
+  if (value.empty()) r.Fail("hosts", "must name at least one host");
+  std::vector<HostConfig> hosts;
+  for (size_t i = 0; i < value.size(); ++i) {
+    std::string path = "hosts[" + std::to_string(i) + "]";
+    HostConfig host;
+    host.libvirt = defaults;
+    std::vector<std::string_view> known(kLibvirtKeys);
+    for (std::string_view k : {"name", "key", "az", "shared"}) known.push_back(k);
+    r.Object(value[i], path);
+    for (auto it = value[i].begin(); it != value[i].end(); ++it) {
+      std::string p = path + "." + it.key();
+      if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+        r.Fail(p, "is not a known key (known here: name, key, az, shared and the keys of libvirt)");
+      }
+      const json& v = it.value();
+      if (it.key() == "name") {
+        host.name = r.String(v, p);
+        if (!IsHostName(host.name)) r.Fail(p, "must be 1 to 32 of a-z, 0-9 and '-'");
+      } else if (it.key() == "key") {
+        host.key = r.String(v, p);
+        if (!IsHostKeyText(host.key)) r.Fail(p, "must be two letters from g to z, got " + v.dump());
+      } else if (it.key() == "az") {
+        host.az = r.String(v, p);
+      } else if (it.key() == "shared") {
+        host.shared = r.Bool(v, p);
+      } else {
+        ReadLibvirtKey(r, host.libvirt, it.key(), v, p);
+      }
+    }
+    if (host.name.empty()) r.Fail(path, "has no 'name'");
+    if (host.key.empty()) host.key = DeriveHostKey(host.name);
+    for (const HostConfig& other : hosts) {
+      if (other.name == host.name) r.Fail(path + ".name", "repeats host " + Quote(host.name));
+      if (other.key == host.key) {
+        r.Fail(path, "has key " + Quote(host.key) + " like host " + Quote(other.name) +
+                         "; set 'key' (two letters g..z) on one of them");
+      }
+    }
+    hosts.push_back(std::move(host));
+  }
+  return hosts;
+}
+
 }  // namespace
+
+std::string DeriveHostKey(std::string_view name) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : name) h = (h ^ c) * 16777619u;
+  return {static_cast<char>('g' + h % 20), static_cast<char>('g' + h / 20 % 20)};
+}
+
+const HostConfig& DefaultHost(const Config& config) {
+  static const HostConfig kDefault{"default", "", "", false, Libvirt{}};
+  return config.hosts.empty() ? kDefault : config.hosts.front();
+}
+
+std::vector<const HostConfig*> AllHosts(const Config& config) {
+  std::vector<const HostConfig*> all;
+  for (const HostConfig& host : config.hosts) all.push_back(&host);
+  if (all.empty()) all.push_back(&DefaultHost(config));
+  return all;
+}
+
+const HostConfig* HostWithKey(const Config& config, std::string_view key) {
+  if (key.empty()) return &DefaultHost(config);
+  for (const HostConfig& host : config.hosts) {
+    if (host.key == key) return &host;
+  }
+  return nullptr;
+}
+
+const HostConfig* HostNamed(const Config& config, std::string_view name) {
+  for (const HostConfig& host : config.hosts) {
+    if (host.name == name) return &host;
+  }
+  return nullptr;
+}
 
 std::string_view ToString(DomainType type) {
   switch (type) {
@@ -122,24 +244,15 @@ Config FromJson(const json& document, std::string_view source) {
   Reader r(source);
   Config config;
   r.Object(document, "(top level)");
-  r.Keys(document, "", {"libvirt", "agent", "lock_dir", "templates_dir"},
+  r.Keys(document, "", {"libvirt", "hosts", "agent", "lock_dir", "templates_dir"},
          [&](const std::string& key, const json& value, const std::string& path) {
            if (key == "libvirt") {
-             r.Keys(r.Object(value, path), path,
-                    {"uri", "storage_pool", "network", "domain_type", "console_log_dir",
-                     "machine_type", "rollback_reconnect_seconds"},
+             r.Keys(r.Object(value, path), path, kLibvirtKeys,
                     [&](const std::string& k, const json& v, const std::string& p) {
-                      Libvirt& l = config.libvirt;
-                      if (k == "uri") l.uri = r.String(v, p);
-                      if (k == "storage_pool") l.storage_pool = r.String(v, p);
-                      if (k == "network") l.network = r.String(v, p);
-                      if (k == "domain_type") l.domain_type = ParseDomainType(r, v, p);
-                      if (k == "console_log_dir") l.console_log_dir = r.String(v, p);
-                      if (k == "machine_type") l.machine_type = r.String(v, p, true);
-                      if (k == "rollback_reconnect_seconds") {
-                        l.rollback_reconnect_seconds = r.Integer(v, p, 0, 3600);
-                      }
+                      ReadLibvirtKey(r, config.libvirt, k, v, p);
                     });
+           } else if (key == "hosts") {
+             // Read after the loop: its entries start from the `libvirt` block's values.
            } else if (key == "agent") {
              r.Keys(r.Object(value, path), path, {"mbus", "ntp", "blobstore"},
                     [&](const std::string& k, const json& v, const std::string& p) {
@@ -160,6 +273,15 @@ Config FromJson(const json& document, std::string_view source) {
              config.templates_dir = r.String(value, path, true);
            }
          });
+  if (document.contains("hosts")) {
+    config.hosts = ReadHosts(r, document["hosts"], config.libvirt);
+    config.multi_host = true;
+  } else {
+    HostConfig single;
+    single.name = "default";
+    single.libvirt = config.libvirt;
+    config.hosts.push_back(std::move(single));
+  }
   return config;
 }
 
@@ -263,6 +385,9 @@ Config LoadFile(const std::string& path, const std::optional<nlohmann::json>& co
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   config.libvirt.uri = ResolveUriFiles(config.libvirt.uri, dir);
+  for (HostConfig& host : config.hosts) {
+    host.libvirt.uri = ResolveUriFiles(host.libvirt.uri, dir);
+  }
   return config;
 }
 

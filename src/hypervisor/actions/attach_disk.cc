@@ -1,5 +1,6 @@
 #include "bosh_libvirt_cpi/actions/disk_actions.h"
 #include "bosh_libvirt_cpi/disk/disk_service.h"
+#include "bosh_libvirt_cpi/errors.h"
 
 namespace cpi::actions {
 
@@ -13,8 +14,23 @@ nlohmann::json AttachDisk(const rpc::Call& call) {
   disk::ConfigDriveUpdate config_drive;
   config_drive.enabled =
       !disk::DirectorPassesDiskHint(call.request.api_version, call.request.stemcell_api_version);
-  host::OnHost(call.Config(), "Attaching disk " + Quote(disk_cid) + " to VM " + Quote(vm_cid),
-               [&](host::Host& host) { disk::AttachDisk(host, vm_cid, disk_cid, config_drive); });
+  std::string step = "Attaching disk " + Quote(disk_cid) + " to VM " + Quote(vm_cid);
+  const config::Config& config = call.Config();
+  const config::HostConfig& vm_host = host::HostOf(config, vm_cid);
+  const config::HostConfig& disk_host = host::HostOf(config, disk_cid);
+  // A disk on another host is attachable only when both pools are one shared storage, where the
+  // VM's host sees the disk's volume in its own pool (docs/MULTIHOST.md, "Shared pools").
+  if (&vm_host != &disk_host && !(vm_host.shared && disk_host.shared)) {
+    throw CloudError(step + ": disk " + Quote(disk_cid) + " is on host " + Quote(disk_host.name) +
+                     ", VM " + Quote(vm_cid) + " on host " + Quote(vm_host.name) +
+                     "; a VM can only attach disks of its own host unless both hosts' pools are "
+                     "shared (hosts[].shared)");
+  }
+  host::OnHost(config, vm_cid, step, [&](host::Host& host) {
+    // The disk was made through the other host: this one lists it after a refresh.
+    if (&vm_host != &disk_host) host.Pool().Refresh();
+    disk::AttachDisk(host, vm_cid, disk_cid, config_drive);
+  });
   if (call.V2()) return disk::AttachHint(disk_cid);
   return nullptr;
 }

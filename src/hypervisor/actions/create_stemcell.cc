@@ -3,6 +3,7 @@
 #include "bosh_libvirt_cpi/host/host.h"
 #include "bosh_libvirt_cpi/stemcell/image.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
+#include "bosh_libvirt_cpi/util/ids.h"
 
 namespace cpi::actions {
 
@@ -21,8 +22,20 @@ nlohmann::json CreateStemcell(const rpc::Call& call) {
     } catch (...) {
       RethrowWithStep("reading image archive");
     }
-    host::Host host = host::Host::Open(call.Config());
-    return stemcell::ImportStemcell(host, *image, cloud_properties);
+    const config::Config& config = call.Config();
+    if (!config.multi_host) {
+      host::Host host = host::Host::Open(config);
+      return stemcell::ImportStemcell(host, *image, cloud_properties);
+    }
+    // Every host gets its own copy under the same CID (docs/MULTIHOST.md, "Stemcells").
+    std::string cid = util::NewStemcellCid();
+    for (const config::HostConfig& spec : config.hosts) {
+      if (!image) image.emplace(stemcell::RootImage::Open(image_path, claimed));
+      host::Host host = host::Host::Open(config, spec);
+      stemcell::ImportStemcell(host, *image, cloud_properties, cid);
+      image.reset();
+    }
+    return cid;
   } catch (...) {
     host::RethrowWithStep("Creating stemcell from " + Quote(image_path));
   }

@@ -27,20 +27,27 @@ nlohmann::json CurrentVmId(const rpc::Call& call) {
   if (uuid.size() != 36) {
     throw NotImplemented("Finding the current VM: this machine exposes no SMBIOS UUID");
   }
-  host::Host host = host::Host::Open(call.Config());
-  std::unique_ptr<virt::Domain> dom;
-  try {
-    dom = host.conn().FindDomainByUuid(uuid);
-  } catch (...) {
-    host::RethrowWithStep("Finding the current VM by SMBIOS UUID " + Quote(uuid));
+  const config::Config& config = call.Config();
+  std::string where;
+  // Rare (snapshot_self only): every host is asked in turn.
+  for (const config::HostConfig* host_spec : config::AllHosts(config)) {
+    const config::HostConfig& spec = *host_spec;
+    std::string step =
+        host::StepOn(config, spec, "Finding the current VM by SMBIOS UUID " + Quote(uuid));
+    std::unique_ptr<virt::Domain> dom;
+    try {
+      host::Host host = host::Host::Open(config, spec);
+      dom = host.conn().FindDomainByUuid(uuid);
+    } catch (...) {
+      host::RethrowWithStep(step);
+    }
+    std::string name = dom ? dom->name() : "";
+    if (util::IsVmCid(name)) return name;
+    where +=
+        (where.empty() ? "" : ", ") + Quote(util::RedactUri(config::SettingsOf(config, spec).uri));
   }
-  std::string name = dom ? dom->name() : "";
-  if (!util::IsVmCid(name)) {
-    throw NotImplemented("Finding the current VM: this machine (SMBIOS UUID " + uuid +
-                         ") is not a VM of this CPI on " +
-                         Quote(util::RedactUri(host.conn().uri())));
-  }
-  return name;
+  throw NotImplemented("Finding the current VM: this machine (SMBIOS UUID " + uuid +
+                       ") is not a VM of this CPI on " + where);
 }
 
 }  // namespace cpi::actions

@@ -10,7 +10,7 @@ namespace cpi::actions {
 // never deleted: CloudError naming the VM.
 nlohmann::json DeleteDisk(const rpc::Call& call) {
   std::string cid = call.args.String(0);
-  host::OnHost(call.Config(), "Deleting disk " + Quote(cid), [&](host::Host& host) {
+  host::OnHost(call.Config(), cid, "Deleting disk " + Quote(cid), [&](host::Host& host) {
     if (!disk::DeleteDisk(host, cid)) spdlog::info("disk '{}' did not exist", cid);
   });
   return nullptr;

@@ -9,7 +9,7 @@ namespace cpi::actions {
 // DiskNotFound), so orphan cleanup can repeat it.
 nlohmann::json DeleteSnapshot(const rpc::Call& call) {
   std::string cid = call.args.String(0);
-  host::OnHost(call.Config(), "Deleting snapshot " + Quote(cid), [&](host::Host& host) {
+  host::OnHost(call.Config(), cid, "Deleting snapshot " + Quote(cid), [&](host::Host& host) {
     if (!disk::DeleteSnapshot(host, cid)) spdlog::info("snapshot '{}' did not exist", cid);
   });
   return nullptr;

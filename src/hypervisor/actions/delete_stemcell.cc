@@ -18,13 +18,19 @@ nlohmann::json DeleteStemcell(const rpc::Call& call) {
     spdlog::info("{} is not a stemcell CID of this CPI; nothing to delete", Quote(cid));
     return nullptr;
   }
-  try {
-    host::Host host = host::Host::Open(call.Config());
-    if (stemcell::DeleteStemcell(host, cid) == stemcell::DeleteResult::kNotFound) {
-      spdlog::info("stemcell {} does not exist; nothing to delete", cid);
+  const config::Config& config = call.Config();
+  // Every host holds its own copy (docs/MULTIHOST.md, "Stemcells").
+  for (const config::HostConfig* host_spec : config::AllHosts(config)) {
+    const config::HostConfig& spec = *host_spec;
+    try {
+      host::Host host = host::Host::Open(config, spec);
+      if (stemcell::DeleteStemcell(host, cid) == stemcell::DeleteResult::kNotFound) {
+        spdlog::info("stemcell {} does not exist{}; nothing to delete", cid,
+                     config.multi_host ? " on host '" + spec.name + "'" : "");
+      }
+    } catch (...) {
+      host::RethrowWithStep(host::StepOn(config, spec, "Deleting stemcell " + Quote(cid)));
     }
-  } catch (...) {
-    host::RethrowWithStep("Deleting stemcell " + Quote(cid));
   }
   return nullptr;
 }

@@ -9,7 +9,7 @@ namespace cpi::actions {
 // calls delete_vm after has_vm said false "to clean up related resources", which we do).
 nlohmann::json DeleteVm(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
-  host::OnHost(call.Config(), "Deleting VM " + Quote(vm_cid), [&](host::Host& host) {
+  host::OnHost(call.Config(), vm_cid, "Deleting VM " + Quote(vm_cid), [&](host::Host& host) {
     if (!vm::DeleteVm(host, vm_cid)) spdlog::info("VM '{}' did not exist", vm_cid);
   });
   return nullptr;

@@ -13,7 +13,8 @@ nlohmann::json DetachDisk(const rpc::Call& call) {
   disk::ConfigDriveUpdate config_drive;
   config_drive.enabled =
       !disk::DirectorPassesDiskHint(call.request.api_version, call.request.stemcell_api_version);
-  host::OnHost(call.Config(), "Detaching disk " + Quote(disk_cid) + " from VM " + Quote(vm_cid),
+  host::OnHost(call.Config(), vm_cid,
+               "Detaching disk " + Quote(disk_cid) + " from VM " + Quote(vm_cid),
                [&](host::Host& host) {
                  disk::DetachDisk(host, vm_cid, disk_cid, disk::DetachOptions{}, config_drive);
                });

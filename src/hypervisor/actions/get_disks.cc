@@ -7,7 +7,7 @@ namespace cpi::actions {
 // a missing VM is a CloudError "VM '<cid>' not found".
 nlohmann::json GetDisks(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
-  return host::OnHost(call.Config(), "Listing disks of VM " + Quote(vm_cid),
+  return host::OnHost(call.Config(), vm_cid, "Listing disks of VM " + Quote(vm_cid),
                       [&](host::Host& host) { return disk::GetDisks(host, vm_cid); });
 }
 

@@ -14,7 +14,7 @@ nlohmann::json ResizeDisk(const rpc::Call& call) {
   } catch (...) {
     RethrowWithStep(step, ErrorType::kCpiError);
   }
-  host::OnHost(call.Config(), step,
+  host::OnHost(call.Config(), cid, step,
                [&](host::Host& host) { disk::ResizeDisk(host, cid, size_mib); });
   return nullptr;
 }

@@ -9,7 +9,7 @@ namespace cpi::actions {
 nlohmann::json SetDiskMetadata(const rpc::Call& call) {
   std::string cid = call.args.String(0);
   nlohmann::json metadata = call.args.Json(1);
-  host::OnHost(call.Config(), "Setting metadata of disk " + Quote(cid),
+  host::OnHost(call.Config(), cid, "Setting metadata of disk " + Quote(cid),
                [&](host::Host& host) { disk::SetDiskMetadata(host, cid, metadata); });
   return nullptr;
 }

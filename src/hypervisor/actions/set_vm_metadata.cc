@@ -7,7 +7,7 @@ namespace cpi::actions {
 nlohmann::json SetVmMetadata(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
   nlohmann::json metadata = call.args.Json(1);
-  host::OnHost(call.Config(), "Setting metadata of VM " + Quote(vm_cid),
+  host::OnHost(call.Config(), vm_cid, "Setting metadata of VM " + Quote(vm_cid),
                [&](host::Host& host) { vm::SetVmMetadata(host, vm_cid, metadata); });
   return nullptr;
 }

@@ -9,7 +9,7 @@ namespace cpi::actions {
 nlohmann::json SnapshotDisk(const rpc::Call& call) {
   std::string cid = call.args.String(0);
   nlohmann::json metadata = call.args.IsNull(1) ? nlohmann::json::object() : call.args.Json(1);
-  return host::OnHost(call.Config(), "Snapshotting disk " + Quote(cid),
+  return host::OnHost(call.Config(), cid, "Snapshotting disk " + Quote(cid),
                       [&](host::Host& host) { return disk::SnapshotDisk(host, cid, metadata); });
 }
 

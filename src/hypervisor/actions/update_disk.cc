@@ -12,7 +12,7 @@ nlohmann::json UpdateDisk(const rpc::Call& call) {
   nlohmann::json cloud_properties = call.args.Json(2);
   std::string step = "Updating disk " + Quote(cid);
   disk::DiskProperties props = disk::CheckDiskRequest(size_mib, cloud_properties, step);
-  host::OnHost(call.Config(), step,
+  host::OnHost(call.Config(), cid, step,
                [&](host::Host& host) { disk::UpdateDisk(host, cid, size_mib, props); });
   return nullptr;
 }

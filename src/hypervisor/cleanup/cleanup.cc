@@ -382,15 +382,23 @@ std::vector<Finding> Classify(const std::string& pool, const std::vector<VolumeF
 
 Report Run(const config::Config& config, const Options& options) {
   virt::SilenceDefaultErrorPrinter();
+  const config::HostConfig* spec =
+      options.host.empty() ? &config::DefaultHost(config) : config::HostNamed(config, options.host);
+  if (spec == nullptr) {
+    std::string names;
+    for (const config::HostConfig& h : config.hosts) names += (names.empty() ? "" : ", ") + h.name;
+    throw CpiError("cleanup: no host named " + Quote(options.host) + " (hosts: " + names + ")");
+  }
   Report report;
-  report.uri = util::RedactUri(config.libvirt.uri);
-  report.pool = config.libvirt.storage_pool;
+  const config::Libvirt& settings = config::SettingsOf(config, *spec);
+  report.uri = util::RedactUri(settings.uri);
+  report.pool = settings.storage_pool;
   // Every create_vm holds this lock shared from before its first volume until its domain is
   // defined; exclusively held, no create_vm is half-way.
-  util::FileLock creation_lock(config.lock_dir, vm::CreationLockName(config.libvirt.uri));
+  util::FileLock creation_lock(config.lock_dir, vm::CreationLockName(settings.uri));
   // Lock files of killed processes that nobody takes again (a MAC's, a deleted disk's).
   util::RemoveStaleLocks(config.lock_dir, "");
-  host::Host host = host::Host::Open(config);
+  host::Host host = host::Host::Open(config, *spec);
   std::vector<VolumeFacts> volumes;
   std::vector<DomainFacts> domains;
   try {

@@ -95,8 +95,8 @@ std::string CreateDisk(host::Host& host, int64_t size_mib, const DiskProperties&
   uint64_t bytes = DiskSizeBytes(size_mib);
   virt::Pool& pool = host.Pool();
   // 60 random bits per CID: a clash is practically impossible, but cheap to rule out.
-  std::string cid = util::NewDiskCid();
-  for (int i = 0; i < 5 && host.FindVolume(cid); ++i) cid = util::NewDiskCid();
+  std::string cid = util::NewDiskCid(host.key());
+  for (int i = 0; i < 5 && host.FindVolume(cid); ++i) cid = util::NewDiskCid(host.key());
   const std::string& templates_dir = host.config().templates_dir;
   // The mark first, removed as the last step: a process killed in between (no rollback runs)
   // leaves a disk beside its mark, which the `cleanup` command knows BOSH has no CID for

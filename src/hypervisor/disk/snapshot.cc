@@ -75,7 +75,7 @@ std::string SnapshotDisk(host::Host& host, const std::string& disk_cid,
   const Disk& disk = *found;
 
   virt::Pool& pool = host.Pool();
-  std::string snap = util::NewSnapshotCid();
+  std::string snap = util::NewSnapshotCid(host.key());
   std::string meta = names::MetadataVolume(snap);
   std::string volume_xml = DiskVolumeXml(snap, disk.capacity, disk.format, config.templates_dir);
 

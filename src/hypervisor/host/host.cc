@@ -1,22 +1,24 @@
 #include "bosh_libvirt_cpi/host/host.h"
 
+#include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 
 namespace cpi::host {
 
-Host Host::Open(const config::Config& config) {
+Host Host::Open(const config::Config& config, const config::HostConfig& spec) {
   try {
-    return Host(config, virt::Connect(config.libvirt.uri));
+    return Host(config, virt::Connect(config::SettingsOf(config, spec).uri), nullptr, &spec);
   } catch (...) {
-    RethrowWithStep("Connecting to libvirt at " + Quote(util::RedactUri(config.libvirt.uri)));
+    std::string what = config.multi_host ? "host " + Quote(spec.name) + " at " : "at ";
+    RethrowWithStep("Connecting to libvirt " + what +
+                    Quote(util::RedactUri(config::SettingsOf(config, spec).uri)));
   }
 }
 
 void Host::Reconnect() {
-  std::unique_ptr<virt::Connection> fresh =
-      connect_ ? connect_() : virt::Connect(config_->libvirt.uri);
+  std::unique_ptr<virt::Connection> fresh = connect_ ? connect_() : virt::Connect(settings().uri);
   retired_conns_.push_back(std::move(conn_));
   if (pool_) retired_pools_.push_back(std::move(pool_));
   conn_ = std::move(fresh);
@@ -26,18 +28,23 @@ virt::Pool& Host::Pool() {
   if (pool_) return *pool_;
   std::unique_ptr<virt::Pool> pool = conn_->FindPool(pool_name());
   if (!pool) {
-    throw CloudError("storage pool " + Quote(pool_name()) + " does not exist on " +
-                     Quote(util::RedactUri(conn_->uri())) + " (config libvirt.storage_pool)");
+    std::string where = config_->multi_host ? "host " + Quote(spec_->name) + " at " : "";
+    throw CloudError("storage pool " + Quote(pool_name()) + " does not exist on " + where +
+                     Quote(util::RedactUri(conn_->uri())) +
+                     (config_->multi_host ? " (config hosts[].storage_pool)"
+                                          : " (config libvirt.storage_pool)"));
   }
   if (!pool->Active()) {
-    throw CloudError("storage pool " + Quote(pool_name()) + " is not active", true);
+    throw CloudError("storage pool " + Quote(pool_name()) + " is not active" +
+                         (config_->multi_host ? " on host " + Quote(spec_->name) : ""),
+                     true);
   }
   pool_ = std::move(pool);
   return *pool_;
 }
 
 std::string Host::DomainType() {
-  switch (config_->libvirt.domain_type) {
+  switch (settings().domain_type) {
     case config::DomainType::kKvm:
       return "kvm";
     case config::DomainType::kQemu:
@@ -49,6 +56,29 @@ std::string Host::DomainType() {
   xml::Document doc = xml::Document::Parse(conn_->CapabilitiesXml(), "host capabilities");
   double hw = doc.Number("count(/capabilities/host/cpu/feature[@name='vmx' or @name='svm'])");
   return hw > 0 ? "kvm" : "qemu";
+}
+
+const config::HostConfig& HostOf(const config::Config& config, std::string_view cid) {
+  std::string key = util::CidHostKey(cid);
+  if (const config::HostConfig* spec = config::HostWithKey(config, key)) return *spec;
+  std::string keys;
+  for (const config::HostConfig& h : config.hosts) {
+    keys += (keys.empty() ? "" : ", ") + h.name + "=" + (h.key.empty() ? "(none)" : h.key);
+  }
+  throw CloudError(Quote(std::string(cid)) + " names host key " + Quote(key) +
+                   ", which no configured host has (hosts and keys: " + keys +
+                   "); a host that made CIDs must stay in the config with its key");
+}
+
+std::string Describe(const config::Config& config, const config::HostConfig& spec) {
+  if (!config.multi_host) return "";
+  return "host " + Quote(spec.name) + " (" + util::RedactUri(config::SettingsOf(config, spec).uri) +
+         ")";
+}
+
+std::string StepOn(const config::Config& config, const config::HostConfig& spec, std::string step) {
+  if (config.multi_host) step += " on host " + Quote(spec.name);
+  return step;
 }
 
 bool RetryMayHelp() {

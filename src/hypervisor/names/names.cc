@@ -16,7 +16,8 @@ constexpr std::string_view kCreating = "-creating";
 
 constexpr size_t kUuidCid = 3 + 36;      // "vm-" / "sc-" + uuid
 constexpr size_t kSnapshotCid = 5 + 36;  // "snap-" + uuid
-constexpr size_t kDiskCid = 5 + 15;      // "disk-" + 15 hex
+constexpr size_t kDiskCid = 5 + 15;      // "disk-" + 15 hex, or + host key + 13 hex
+constexpr size_t kKeyed = 3;             // "<host key>-" inside a VM or snapshot CID
 
 std::string Join(std::string_view cid, std::string_view suffix) {
   std::string name(cid);
@@ -63,12 +64,20 @@ std::optional<VolumeName> ParseVolumeName(std::string_view name) {
                                                        kCreating};
   static constexpr std::string_view kSnapshotSuffixes[] = {"", kMetadata};
   if (auto n = Split(name, kUuidCid, util::IsVmCid, VolumeName::kVm, kVmSuffixes)) return n;
+  if (auto n = Split(name, kUuidCid + kKeyed, util::IsVmCid, VolumeName::kVm, kVmSuffixes)) {
+    return n;
+  }
   if (auto n =
           Split(name, kUuidCid, util::IsStemcellCid, VolumeName::kStemcell, kStemcellSuffixes)) {
     return n;
   }
   if (auto n = Split(name, kDiskCid, util::IsDiskCid, VolumeName::kDisk, kDiskSuffixes)) return n;
-  return Split(name, kSnapshotCid, util::IsSnapshotCid, VolumeName::kSnapshot, kSnapshotSuffixes);
+  if (auto n = Split(name, kSnapshotCid, util::IsSnapshotCid, VolumeName::kSnapshot,
+                     kSnapshotSuffixes)) {
+    return n;
+  }
+  return Split(name, kSnapshotCid + kKeyed, util::IsSnapshotCid, VolumeName::kSnapshot,
+               kSnapshotSuffixes);
 }
 
 }  // namespace cpi::names

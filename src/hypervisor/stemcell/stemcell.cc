@@ -137,11 +137,11 @@ std::string QuotedList(const std::vector<std::string>& items) {
 }  // namespace
 
 std::string ImportStemcell(host::Host& host, RootImage& image,
-                           const nlohmann::json& cloud_properties) {
+                           const nlohmann::json& cloud_properties, std::string cid) {
   const ImageInfo& info = image.info();
   const std::string& templates_dir = host.config().templates_dir;
   virt::Pool& pool = host.Pool();
-  std::string cid = util::NewStemcellCid();
+  if (cid.empty()) cid = util::NewStemcellCid();
   std::string props_name = names::StemcellPropertiesVolume(cid);
   spdlog::info(
       "importing root.img of {} ({}, {} bytes, virtual size {} bytes) as stemcell {} "

@@ -39,8 +39,24 @@ bool IsUuid(std::string_view s) {
   return true;
 }
 
-bool HasUuidAfter(std::string_view cid, std::string_view prefix) {
-  return cid.substr(0, prefix.size()) == prefix && IsUuid(cid.substr(prefix.size()));
+bool IsKeyLetter(char c) { return c >= 'g' && c <= 'z'; }
+
+// The UUID after `prefix`, with or without "<key>-" in between; "" when there is none.
+std::string_view UuidAfter(std::string_view cid, std::string_view prefix) {
+  if (cid.substr(0, prefix.size()) != prefix) return {};
+  std::string_view rest = cid.substr(prefix.size());
+  if (rest.size() == 3 + 36 && IsHostKey(rest.substr(0, 2)) && rest[2] == '-')
+    rest.remove_prefix(3);
+  return IsUuid(rest) ? rest : std::string_view();
+}
+
+std::string KeyedPrefix(std::string_view prefix, std::string_view host_key) {
+  std::string out(prefix);
+  if (!host_key.empty()) {
+    if (!IsHostKey(host_key)) throw std::invalid_argument("not a host key");
+    out.append(host_key).push_back('-');
+  }
+  return out;
 }
 
 }  // namespace
@@ -72,15 +88,49 @@ std::string RandomHex(size_t n) {
 }
 
 std::string NewStemcellCid() { return "sc-" + NewUuid(); }
-std::string NewVmCid() { return "vm-" + NewUuid(8); }
-std::string NewDiskCid() { return "disk-" + RandomHex(15); }
-std::string NewSnapshotCid() { return "snap-" + NewUuid(); }
-
-bool IsStemcellCid(std::string_view cid) { return HasUuidAfter(cid, "sc-"); }
-bool IsVmCid(std::string_view cid) { return HasUuidAfter(cid, "vm-"); }
-bool IsDiskCid(std::string_view cid) {
-  return cid.size() == 20 && cid.substr(0, 5) == "disk-" && IsHex(cid.substr(5));
+std::string NewVmCid(std::string_view host_key) {
+  return KeyedPrefix("vm-", host_key) + NewUuid(8);
 }
-bool IsSnapshotCid(std::string_view cid) { return HasUuidAfter(cid, "snap-"); }
+std::string NewDiskCid(std::string_view host_key) {
+  if (host_key.empty()) return "disk-" + RandomHex(15);
+  if (!IsHostKey(host_key)) throw std::invalid_argument("not a host key");
+  return "disk-" + std::string(host_key) + RandomHex(13);
+}
+std::string NewSnapshotCid(std::string_view host_key) {
+  return KeyedPrefix("snap-", host_key) + NewUuid();
+}
+
+bool IsStemcellCid(std::string_view cid) {
+  return cid.size() == 3 + 36 && !UuidAfter(cid, "sc-").empty();
+}
+bool IsVmCid(std::string_view cid) { return !UuidAfter(cid, "vm-").empty(); }
+bool IsDiskCid(std::string_view cid) {
+  if (cid.size() != 20 || cid.substr(0, 5) != "disk-") return false;
+  std::string_view rest = cid.substr(5);
+  if (IsHostKey(rest.substr(0, 2))) rest.remove_prefix(2);
+  return IsHex(rest);
+}
+bool IsSnapshotCid(std::string_view cid) { return !UuidAfter(cid, "snap-").empty(); }
+
+bool IsHostKey(std::string_view key) {
+  return key.size() == 2 && IsKeyLetter(key[0]) && IsKeyLetter(key[1]);
+}
+
+std::string CidHostKey(std::string_view cid) {
+  std::string_view key;
+  if (IsDiskCid(cid)) {
+    key = cid.substr(5, 2);
+  } else if (IsVmCid(cid) && cid.size() == 3 + 3 + 36) {
+    key = cid.substr(3, 2);
+  } else if (IsSnapshotCid(cid) && cid.size() == 5 + 3 + 36) {
+    key = cid.substr(5, 2);
+  }
+  return IsHostKey(key) ? std::string(key) : std::string();
+}
+
+std::string_view CidUuid(std::string_view cid) {
+  std::string_view uuid = UuidAfter(cid, "vm-");
+  return uuid.empty() ? UuidAfter(cid, "snap-") : uuid;
+}
 
 }  // namespace cpi::util

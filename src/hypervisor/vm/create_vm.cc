@@ -165,7 +165,7 @@ CheckedInput CheckInput(host::Host& host, const CreateVmInput& in) {
   }
   // Dry run of the plan to validate networks before touching the host.
   network::NicPlan dry_run =
-      network::PlanNics(in.networks, config.libvirt.network, network::RandomMac);
+      network::PlanNics(in.networks, host.settings().network, network::RandomMac);
   CheckAddressesInSubnets(host, dry_run);
   checked.nic_count = dry_run.nics.size();
   checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
@@ -177,8 +177,8 @@ CheckedInput CheckInput(host::Host& host, const CreateVmInput& in) {
 network::NicPlan PlanNicsWithMacs(host::Host& host, const CreateVmInput& in,
                                   const std::vector<std::string>& macs) {
   size_t next = 0;
-  network::NicPlan plan = network::PlanNics(in.networks, host.config().libvirt.network,
-                                            [&] { return macs.at(next++); });
+  network::NicPlan plan =
+      network::PlanNics(in.networks, host.settings().network, [&] { return macs.at(next++); });
   CheckNetworksExist(host, plan.nics);
   return plan;
 }
@@ -190,7 +190,7 @@ DomainSpec BaseSpec(host::Host& host, const CreateVmInput& in, const CheckedInpu
   spec.name = cid;
   spec.title = cid;
   spec.domain_type = checked.domain_type;
-  spec.machine_type = config.libvirt.machine_type;
+  spec.machine_type = host.settings().machine_type;
   spec.agent_id = in.agent_id;
   spec.stemcell_cid = in.stemcell_cid;
   spec.pool = host.pool_name();
@@ -198,7 +198,7 @@ DomainSpec BaseSpec(host::Host& host, const CreateVmInput& in, const CheckedInpu
   spec.memory_mib = checked.props.memory_mib;
   spec.nics = plan.nics;
   spec.console_log =
-      (boost::filesystem::path(config.libvirt.console_log_dir) / (cid + ".console.log")).string();
+      (boost::filesystem::path(host.settings().console_log_dir) / (cid + ".console.log")).string();
   spec.creating_since = static_cast<int64_t>(std::time(nullptr));
   return spec;
 }
@@ -297,12 +297,13 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
       checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
       // Shared with every other create_vm; `cleanup` waits for it (it never sees our volumes
       // before our domain).
-      util::FileLock creating(config.lock_dir, CreationLockName(config.libvirt.uri),
+      util::FileLock creating(config.lock_dir, CreationLockName(host.settings().uri),
                               util::LockMode::kShared);
       // The CID and MACs unique on this host; their locks are kept until the domain is defined,
       // so the next process sees them in the domain list (vm/mac_allocation.h).
       auto allocating = std::chrono::steady_clock::now();
-      MacAllocation macs = AllocateMacs(host.conn(), config.lock_dir, checked.nic_count);
+      MacAllocation macs = AllocateMacs(host.conn(), config.lock_dir, checked.nic_count, nullptr,
+                                        nullptr, host.key());
       cid = macs.cid;
       spdlog::debug("allocated {} MAC(s) for VM '{}' in {} us", macs.macs.size(), cid,
                     std::chrono::duration_cast<std::chrono::microseconds>(

@@ -51,8 +51,9 @@ std::vector<std::unique_ptr<util::FileLock>> TryReserve(const std::string& lock_
 }  // namespace
 
 bool HasDerivedMacs(std::string_view vm_cid) {
-  // vm-xxxxxxxx-xxxx-Vxxx-…: the version digit is at 3 + 14.
-  return vm_cid.size() == 3 + 36 && util::IsVmCid(vm_cid) && vm_cid[3 + 14] == '8';
+  // vm-[key-]xxxxxxxx-xxxx-Vxxx-…: the version digit is the UUID's 15th character.
+  std::string_view uuid = util::CidUuid(vm_cid);
+  return vm_cid.substr(0, 3) == "vm-" && uuid.size() == 36 && uuid[14] == '8';
 }
 
 std::string DerivedMac(std::string_view vm_cid, size_t nic) {
@@ -90,13 +91,19 @@ std::set<std::string> MacsInUse(virt::Connection& conn) {
 
 MacAllocation AllocateMacs(virt::Connection& conn, const std::string& lock_dir, size_t nic_count,
                            const std::function<std::string()>& new_cid,
-                           const std::function<std::string()>& random_mac) {
+                           const std::function<std::string()>& random_mac,
+                           std::string_view host_key) {
   util::RemoveStaleLocks(lock_dir, std::string(kMacLockPrefix));
-  if (nic_count == 0) return MacAllocation{new_cid ? new_cid() : util::NewVmCid(), {}, {}};
+  if (nic_count == 0) return MacAllocation{new_cid ? new_cid() : util::NewVmCid(host_key), {}, {}};
   bool derived = nic_count <= kMaxDerivedNics;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     MacAllocation a;
-    a.cid = new_cid ? new_cid() : derived ? util::NewVmCid() : "vm-" + util::NewUuid();
+    a.cid = new_cid ? new_cid() : util::NewVmCid(host_key);
+    if (!derived && !new_cid) {
+      // Version 4: its MACs are random (HasDerivedMacs is false for it).
+      std::string uuid = util::NewUuid();
+      a.cid.replace(a.cid.size() - uuid.size(), uuid.size(), uuid);
+    }
     a.macs = CandidateMacs(a.cid, nic_count, random_mac ? random_mac : network::RandomMac);
     if (a.macs.size() != nic_count) continue;
     a.locks = TryReserve(lock_dir, a.macs);

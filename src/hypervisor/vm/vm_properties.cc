@@ -84,6 +84,14 @@ VmProperties ParseVmProperties(const nlohmann::json& cp) {
   if (cp.contains("root_disk") && !cp["root_disk"].is_null()) {
     p.root_disk_mib = DiskSize(cp["root_disk"], "root_disk", 1);
   }
+  for (auto [key, out] : {std::pair{"host", &p.host}, std::pair{"az", &p.az}}) {
+    if (!cp.contains(key) || cp[key].is_null()) continue;
+    if (!cp[key].is_string() || cp[key].get<std::string>().empty()) {
+      throw CpiError(std::string("cloud_properties.") + key + " must be a non-empty string, got " +
+                     cp[key].dump());
+    }
+    *out = cp[key].get<std::string>();
+  }
   return p;
 }
 
