@@ -9,10 +9,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -223,6 +225,51 @@ TEST(LibvirtRemoteVirtTest, CopiesA1GiBSparseVolumeBetweenHostsInBoundedMemory) 
   virt::VolumeInfo info = dst->Info();
   EXPECT_EQ(info.capacity, kSize);
   EXPECT_LT(info.allocation, 300ull << 20) << "holes stayed holes";
+}
+
+// The operator's view over two hosts: the real libvirtd (its test pool) and one that never
+// answers; the command asks both at once and ends within the silent host's timeout.
+TEST(LibvirtRemoteVirtTest, HostsCommandShowsEachHostWithinItsTimeout) {
+  LibvirtWorld world("hostscmd");
+  util::UniqueFd silent(socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(silent.get(), reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(listen(silent.get(), 4), 0);
+  ASSERT_EQ(getsockname(silent.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string config = world.config_path() + ".hosts.json";
+  {
+    std::ofstream out(config);
+    out << R"({"hosts": [{"name": "kvm-a", "az": "z1", "uri": ")" << world.uri()
+        << R"(", "storage_pool": ")" << world.pool()
+        << R"("}, {"name": "kvm-b", "az": "z2", "timeout_seconds": 2, "storage_pool": "bosh",)"
+        << R"( "uri": "qemu+tcp://bosh:s3cret@127.0.0.1:)" << ntohs(addr.sin_port)
+        << R"(/system"}]})";
+  }
+  Clock::time_point start = Clock::now();
+  std::string command = std::string(CPI_EXECUTABLE) + " hosts --config " + config + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
+  int status = pclose(pipe);
+  auto took = Clock::now() - start;
+  std::remove(config.c_str());
+
+  EXPECT_EQ(WEXITSTATUS(status), 1) << "a host did not answer: " << output;
+  EXPECT_LT(took, std::chrono::seconds(5)) << output;
+  EXPECT_NE(output.find("kvm-a (key "), std::string::npos) << output;
+  EXPECT_NE(output.find("az z1 qemu:///system: reachable, libvirt 9."), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("pool '" + world.pool() + "'"), std::string::npos) << output;
+  EXPECT_NE(output.find(": UNREACHABLE: connecting to libvirt at 'qemu+tcp://bosh:***@127.0.0.1:"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("no answer in 2 s"), std::string::npos) << output;
+  EXPECT_EQ(output.find("s3cret"), std::string::npos) << output;
 }
 
 }  // namespace
