@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "multihost/multihost_support.h"
+#include "support/loopback.h"
 #include "support/process.h"
 
 namespace cpi::testing::multihost {
@@ -65,10 +66,11 @@ TEST(MultihostHarnessTest, SshWithAWrongHostKeyOrAStrangerKeyIsRefusedWithoutAsk
   EXPECT_NE(stranger.err.find("Permission denied"), std::string::npos) << stranger.err;
 }
 
-TEST(MultihostHarnessTest, TheSilentListenerAcceptsButNeverAnswers) {
-  SilentListener silent;
+TEST(MultihostHarnessTest, ALoopbackListenerNobodyAcceptsFromNeverAnswersVirsh) {
+  LoopbackListener silent = ListenOnLoopback();
   Clock::time_point start = Clock::now();
-  ProcessResult r = RunProcess({"/usr/bin/timeout", "3", "virsh", "-c", silent.uri(), "list"}, "");
+  ProcessResult r =
+      RunProcess({"/usr/bin/timeout", "3", "virsh", "-c", TcpUri(silent.port), "list"}, "");
   EXPECT_EQ(r.exit_code, 124) << "virsh did not hang: " << r.err;  // killed by timeout(1)
   EXPECT_GE(Clock::now() - start, std::chrono::seconds(3));
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "multihost/multihost_support.h"
+#include "support/loopback.h"
 
 namespace cpi::testing::multihost {
 namespace {
@@ -137,8 +138,8 @@ TEST_F(MultihostHostDownTest, AnSshHostRefusingOurKeysFailsNamingItWithoutKeyMat
 // timeout_seconds (2 here, the `libvirt` default 10), and create_vm without placement skips it.
 TEST_F(MultihostHostDownTest, AHostThatNeverAnswersFailsRetryablyWithinItsTimeout) {
   TwoHosts& h = hosts();
-  SilentListener silent;
-  json kvm_c = h.Host("kvm-c", silent.uri(), h.b(), "z1", "ks");
+  LoopbackListener silent = ListenOnLoopback();
+  json kvm_c = h.Host("kvm-c", TcpUri(silent.port), h.b(), "z1", "ks");
   kvm_c["timeout_seconds"] = 2;
   std::string cfg =
       h.WriteConfig("silent", {kvm_c, h.Host("kvm-b", h.daemon_b().tcp_uri(), h.b(), "z1", "kr")},

@@ -59,6 +59,12 @@ TEST_F(MultihostHostsCommandTest, ListsEveryHostAndWhetherItAnswers) {
   EXPECT_EQ(b.value("az", ""), "z2") << b.dump();
   EXPECT_EQ(a.value("reachable", json()), true) << a.dump();
   EXPECT_EQ(b.value("reachable", json()), true) << b.dump();
+  for (const json& host : {a, b}) {
+    EXPECT_TRUE(host.value("libvirt_version", json()).is_string()) << host.dump();
+    EXPECT_TRUE(host.value("hypervisor_version", json()).is_string()) << host.dump();
+    EXPECT_GT(host.value("free_memory_mib", 0), 0) << host.dump();
+    EXPECT_TRUE(host.value("vms", json()).is_number()) << host.dump();
+  }
 
   hosts().daemon_b().Stop(SIGKILL);
   report = Report(&elapsed);
@@ -69,6 +75,7 @@ TEST_F(MultihostHostsCommandTest, ListsEveryHostAndWhetherItAnswers) {
   ASSERT_TRUE(b.is_object()) << report.dump();
   EXPECT_EQ(a.value("reachable", json()), true) << report.dump();
   EXPECT_NE(b.value("reachable", json()), true) << b.dump();
+  EXPECT_TRUE(b.value("error", json()).is_string()) << "no reason given: " << b.dump();
 }
 
 }  // namespace

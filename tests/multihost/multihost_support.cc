@@ -1,12 +1,9 @@
 #include "multihost/multihost_support.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,29 +158,6 @@ PrivateSshd::~PrivateSshd() {
   }
   std::error_code ignored;
   fs::remove_all(dir_, ignored);
-}
-
-// --- SilentListener ----------------------------------------------------------------------------
-
-SilentListener::SilentListener() {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd_, 64) != 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    throw std::runtime_error(std::string("silent listener: ") + strerror(errno));
-  }
-  port_ = ntohs(addr.sin_port);
-}
-
-SilentListener::~SilentListener() {
-  if (fd_ >= 0) close(fd_);
-}
-
-std::string SilentListener::uri() const {
-  return "qemu+tcp://127.0.0.1:" + std::to_string(port_) + "/system";
 }
 
 // --- TwoHosts ----------------------------------------------------------------------------------

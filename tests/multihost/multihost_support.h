@@ -62,19 +62,11 @@ class PrivateSshd {
   pid_t pid_ = -1;
 };
 
-// A TCP port on 127.0.0.1 that accepts connections (the kernel's backlog) and never says a word:
-// a libvirt host that does not answer. qemu+tcp://127.0.0.1:PORT/system.
-class SilentListener {
- public:
-  SilentListener();
-  ~SilentListener();
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-  std::string uri() const;
-
- private:
-  int fd_ = -1, port_ = 0;
-};
+// qemu+tcp://127.0.0.1:PORT/system. A LoopbackListener (support/loopback.h) nobody accepts from
+// is a libvirt host that never answers.
+inline std::string TcpUri(int port) {
+  return "qemu+tcp://127.0.0.1:" + std::to_string(port) + "/system";
+}
 
 // The two hosts and the suite's scratch folder (configs, lock dir, console logs, images).
 class TwoHosts {

@@ -1,16 +1,13 @@
 #include "reliability/reliability_support.h"
 #include "support/libvirt_world.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -30,6 +27,7 @@
 #include "bosh_libvirt_cpi/virt/storage.h"
 #include "bosh_libvirt_cpi/xml/document.h"
 #include "support/cpi_request.h"
+#include "support/loopback.h"
 
 extern char** environ;
 
@@ -186,20 +184,7 @@ ProcessResult RunCleanup(const std::string& config, const std::vector<std::strin
   return RunProcess(argv, "");
 }
 
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) close(fd);
-    throw std::runtime_error(std::string("picking a free port: ") + strerror(errno));
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+int FreeLoopbackPort() { return ListenOnLoopback().port; }  // closed again on return
 
 std::string Sh(const std::string& command) {
   ProcessResult r = RunProcess({"/bin/sh", "-c", command}, "");
