@@ -8,15 +8,12 @@
 # one guest of the test stemcell on each host, shows where each object landed, the cross-host
 # attach being refused and `bosh-libvirt-cpi hosts`, and removes everything at the end.
 # Needs root, openssh-server, libvirt-daemon-system (scripts/setup.sh installs them).
+# scripts/demo.sh sources it after the setup and the stemcell build they share ($repo,
+# $build_dir, $cpi); run directly, it goes through demo.sh.
 set -euo pipefail
-
-repo=$(cd "$(dirname "$0")/.." && pwd)
-build_dir=${BUILD_DIR:-$repo/build}
-cpi="$build_dir/bosh-libvirt-cpi"
-
-bash "$repo/scripts/setup.sh"
-echo "== building the test stemcell" >&2
-bash "$repo/stemcell/build.sh" "$build_dir/stemcell" >/dev/null
+if [ -z "${cpi:-}" ]; then
+  exec bash "$(dirname "$0")/demo.sh" --two-hosts
+fi
 
 id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 work=$(mktemp -d /tmp/bosh-demo2.XXXXXX)
@@ -182,11 +179,7 @@ call attach_disk "$(jq -cn --arg v "$vm_a" --arg d "$disk_a" '[$v, $d]')" >/dev/
 call attach_disk "$(jq -cn --arg v "$vm_b" --arg d "$disk_b" '[$v, $d]')" >/dev/null
 EXPECT_ERROR=1 call attach_disk "$(jq -cn --arg v "$vm_b" --arg d "$disk_a" '[$v, $d]')" >/dev/null
 echo "== bosh-libvirt-cpi hosts" >&2
-if "$cpi" --help 2>&1 | grep -q 'bosh-libvirt-cpi hosts'; then
-  "$cpi" hosts --config "$work/cpi.json" </dev/null >&2 || echo "  (hosts failed)" >&2
-else
-  echo "  (this build has no hosts command)" >&2
-fi
+"$cpi" hosts --config "$work/cpi.json" </dev/null >&2 || echo "  (a host did not answer)" >&2
 call detach_disk "$(jq -cn --arg v "$vm_a" --arg d "$disk_a" '[$v, $d]')" >/dev/null
 call detach_disk "$(jq -cn --arg v "$vm_b" --arg d "$disk_b" '[$v, $d]')" >/dev/null
 for vm in "$vm_a" "$vm_b"; do call delete_vm "$(jq -cn --arg v "$vm" '[$v]')" >/dev/null; done

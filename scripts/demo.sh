@@ -8,15 +8,16 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-if [ "${1:-}" = --two-hosts ]; then
-  exec bash "$repo/scripts/demo-two-hosts.sh"
-fi
 build_dir=${BUILD_DIR:-$repo/build}
 cpi="$build_dir/bosh-libvirt-cpi"
 
 bash "$repo/scripts/setup.sh"
 echo "== building the test stemcell" >&2
 bash "$repo/stemcell/build.sh" "$build_dir/stemcell" >/dev/null
+if [ "${1:-}" = --two-hosts ]; then
+  source "$repo/scripts/demo-two-hosts.sh"
+  exit
+fi
 
 id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 pool="bosh-demo-$id"

@@ -28,19 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using reliability::CpiProcess;
+using reliability::MakeTempDir;
+using reliability::ReadAll;
 using reliability::Sh;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string MakeTempDir(const std::string& prefix) {
-  std::string pattern = "/tmp/" + prefix + ".XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  chmod(pattern.c_str(), 0755);
-  return pattern;
-}
 
 void WriteExecutable(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;

@@ -32,7 +32,6 @@
 extern char** environ;
 
 namespace cpi::testing::reliability {
-namespace {
 
 namespace fs = std::filesystem;
 
@@ -47,6 +46,8 @@ std::string MakeTempDir(const std::string& prefix) {
   chmod(pattern.c_str(), 0755);
   return pattern;
 }
+
+namespace {
 
 // Everything execve needs, built before fork (after fork only async-signal-safe calls).
 struct ExecPlan {

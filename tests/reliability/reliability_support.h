@@ -67,6 +67,11 @@ std::vector<json> RunConcurrently(const std::vector<Call>& calls);
 // `bosh-libvirt-cpi cleanup <args...> --config <config>`.
 ProcessResult RunCleanup(const std::string& config, const std::vector<std::string>& args);
 
+// The whole file ("" when it cannot be read).
+std::string ReadAll(const std::string& path);
+// A new folder /tmp/<prefix>.XXXXXX, mode 0755.
+std::string MakeTempDir(const std::string& prefix);
+
 // A TCP port on 127.0.0.1 that nobody listens on right now (the kernel's pick).
 int FreeLoopbackPort();
 
