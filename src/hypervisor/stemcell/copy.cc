@@ -89,7 +89,7 @@ void Copy(host::Host& target, Source& source, const std::string& cid) {
     });
     props_vol->UploadBytes(*props);
   });
-  spdlog::info("copied stemcell {} ({} bytes virtual) from host {} to host {} in {:.1f} s", cid,
+  spdlog::info("copied stemcell {} ({} bytes virtual) from host {} to host {} in {:.2f} s", cid,
                source.image.capacity, Quote(source.host->spec().name), Quote(target.spec().name),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
