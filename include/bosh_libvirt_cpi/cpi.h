@@ -2,10 +2,12 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bosh_libvirt_cpi/cleanup/cleanup.h"
+#include "bosh_libvirt_cpi/hosts/hosts.h"
 #include "bosh_libvirt_cpi/rpc/call.h"
 #include "bosh_libvirt_cpi/rpc/methods.h"
 
@@ -25,5 +27,9 @@ nlohmann::json RunMethod(const rpc::Method& method, const rpc::Call& call);
 // Throws cpi::Error.
 cleanup::Report RunCleanup(const std::optional<std::string>& config_path,
                            const cleanup::Options& options);
+
+// The operator's `hosts` command: reads the configuration file (built-in defaults without one),
+// loads the hypervisor module and asks every host there (hosts::Inspect). Throws cpi::Error.
+std::vector<hosts::Status> RunHosts(const std::optional<std::string>& config_path);
 
 }  // namespace cpi

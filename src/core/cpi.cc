@@ -32,12 +32,23 @@ nlohmann::json RunMethod(const rpc::Method& method, const rpc::Call& call) {
   return handler(call);
 }
 
+namespace {
+
+// The configuration an operator command runs with: the file, or the built-in defaults.
+config::Config LoadConfig(const std::optional<std::string>& config_path) {
+  return config_path ? config::LoadFile(*config_path, std::nullopt)
+                     : config::Load(std::nullopt, "(built-in defaults)", std::nullopt);
+}
+
+}  // namespace
+
 cleanup::Report RunCleanup(const std::optional<std::string>& config_path,
                            const cleanup::Options& options) {
-  config::Config config = config_path
-                              ? config::LoadFile(*config_path, std::nullopt)
-                              : config::Load(std::nullopt, "(built-in defaults)", std::nullopt);
-  return module::Hypervisor().cleanup(config, options);
+  return module::Hypervisor().cleanup(LoadConfig(config_path), options);
+}
+
+std::vector<hosts::Status> RunHosts(const std::optional<std::string>& config_path) {
+  return module::Hypervisor().hosts(LoadConfig(config_path));
 }
 
 }  // namespace cpi

@@ -11,14 +11,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bosh_libvirt_cpi/cleanup/cleanup.h"
 #include "bosh_libvirt_cpi/config/config.h"
 #include "bosh_libvirt_cpi/cpi.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/hosts/hosts.h"
 #include "bosh_libvirt_cpi/log/log.h"
 #include "bosh_libvirt_cpi/rpc/dispatcher.h"
 #include "bosh_libvirt_cpi/rpc/request.h"
+#include "bosh_libvirt_cpi/util/abandoned_threads.h"
 #include "bosh_libvirt_cpi/util/uri.h"
 #include "bosh_libvirt_cpi/version.h"
 
@@ -74,10 +77,12 @@ bool ReadAll(std::string& out) {
 // the gap between create_vm's peak RSS and its resident set before exit (BENCHMARKS.md, peak
 // RSS). They release nothing the kernel does not release anyway: connections were closed by
 // the handlers, locks are file locks. Sanitized builds exit normally, so that LeakSanitizer
-// still runs.
+// still runs — unless a thread is still inside libvirt, waiting for a host that did not answer
+// in time (util/abandoned_threads.h): exit()'s destructors must not run under it.
 [[noreturn]] void Finish(int code) {
   std::fflush(nullptr);
 #if defined(__SANITIZE_ADDRESS__)
+  if (cpi::util::AbandonedThreads() > 0) _exit(code);
   std::exit(code);
 #else
   _exit(code);
@@ -98,7 +103,7 @@ bool WriteAll(std::string_view data) {
 
 // The operator commands: a first argument that is one of these is the command, never a
 // configuration file (a file of that name is given with --config).
-constexpr std::string_view kCommands[] = {"cleanup"};
+constexpr std::string_view kCommands[] = {"cleanup", "hosts"};
 
 bool IsCommand(std::string_view arg) {
   for (std::string_view c : kCommands) {
@@ -205,6 +210,48 @@ int Cleanup(int argc, char** argv) {
   }
 }
 
+// `bosh-libvirt-cpi hosts [--json] [--config FILE]`: 0 when every host answered, 1 when one did
+// not (or the command could not run), 2 on bad usage.
+int Hosts(int argc, char** argv) {
+  std::optional<std::string> config_path;
+  bool json = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--json") {
+      json = true;
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      config_path = std::string(arg.substr(9));
+    } else {
+      std::fprintf(stderr, "bosh-libvirt-cpi hosts: unknown argument '%s'\n%s", argv[i], kUsage);
+      return 2;
+    }
+  }
+  cpi::log::Init("", "hosts");
+  try {
+    std::vector<cpi::hosts::Status> hosts = cpi::RunHosts(config_path);
+    bool all = true;
+    nlohmann::json array = nlohmann::json::array();
+    for (const cpi::hosts::Status& h : hosts) {
+      all = all && h.reachable;
+      if (json) {
+        array.push_back(cpi::hosts::ToJson(h));
+      } else {
+        std::printf("%s\n", cpi::hosts::Describe(h).c_str());
+      }
+    }
+    if (json) std::printf("%s\n", array.dump(2).c_str());
+    return all ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bosh-libvirt-cpi hosts: %s\n", e.what());
+    return 1;
+  }
+}
+
 // `bosh-libvirt-cpi --check-config FILE`: the configuration as every call would read it (same
 // parser, no request context), for the release's template test and for operators. 0 when valid,
 // 1 otherwise; touches no hypervisor.
@@ -232,6 +279,7 @@ int CheckConfig(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "hosts") Finish(Hosts(argc, argv));
   if (argc > 1 && IsCommand(argv[1])) Finish(Cleanup(argc, argv));
   if (argc > 1 && std::string_view(argv[1]) == "--check-config") {
     if (argc != 3) {

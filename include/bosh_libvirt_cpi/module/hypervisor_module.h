@@ -9,12 +9,13 @@
 
 #include "bosh_libvirt_cpi/cleanup/cleanup.h"
 #include "bosh_libvirt_cpi/config/config.h"
+#include "bosh_libvirt_cpi/hosts/hosts.h"
 
 namespace cpi::module {
 
 // Bumped whenever the layout below changes, so that an executable never runs a module built from
 // other sources.
-inline constexpr int kAbiVersion = 3;
+inline constexpr int kAbiVersion = 4;
 
 // One method call as it crosses into the hypervisor module: plain views of the request the
 // executable parsed (valid for the call), whose arguments it has already checked against the
@@ -32,12 +33,14 @@ struct MethodCall {
 
 // The entry points of the hypervisor module (libbosh-libvirt-cpi-hypervisor.so): every method
 // that needs libvirt runs through `call`; the operator's `cleanup` command through `cleanup`
-// (cleanup::Run). Exceptions (cpi::Error) cross the boundary; the executable and the module share
-// one libstdc++.
+// (cleanup::Run); `hosts` through `hosts` (hosts::Inspect). Exceptions (cpi::Error) cross the
+// boundary; the executable and the module share one libstdc++.
 struct HypervisorModule {
   int abi_version;
   nlohmann::json (*call)(const MethodCall& call);
   cleanup::Report (*cleanup)(const config::Config& config, const cleanup::Options& options);
+  // The operator's `hosts` command (hosts::Inspect over virt::Connect).
+  std::vector<hosts::Status> (*hosts)(const config::Config& config);
 };
 
 // Returns the module, loading it on first use from beside the executable (or

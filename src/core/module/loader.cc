@@ -51,7 +51,8 @@ std::vector<std::string> Candidates(const std::string& file, const char* env_var
 }
 
 bool Complete(const HypervisorModule& m) {
-  return m.abi_version == kAbiVersion && m.call != nullptr && m.cleanup != nullptr;
+  return m.abi_version == kAbiVersion && m.call != nullptr && m.cleanup != nullptr &&
+         m.hosts != nullptr;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // need libvirt, and calls them through HypervisorModule::call.
 #include "bosh_libvirt_cpi/actions/hypervisor_actions.h"
 #include "bosh_libvirt_cpi/errors.h"
+#include "bosh_libvirt_cpi/hosts/inspect.h"
 #include "bosh_libvirt_cpi/module/hypervisor_module.h"
 #include "bosh_libvirt_cpi/rpc/call.h"
 #include "bosh_libvirt_cpi/virt/error.h"
@@ -31,7 +32,14 @@ cleanup::Report Cleanup(const config::Config& config, const cleanup::Options& op
   return cleanup::Run(config, options);
 }
 
-constexpr HypervisorModule kModule{kAbiVersion, &Call, &Cleanup};
+std::vector<hosts::Status> Hosts(const config::Config& config) {
+  virt::SilenceDefaultErrorPrinter();
+  return hosts::Inspect(config, [](const config::Libvirt& settings) {
+    return virt::Connect(settings.uri, settings.timeout_seconds);
+  });
+}
+
+constexpr HypervisorModule kModule{kAbiVersion, &Call, &Cleanup, &Hosts};
 
 }  // namespace
 }  // namespace cpi::module
