@@ -265,10 +265,23 @@ int CheckConfig(const std::string& path) {
                    cpi::Quote(path).c_str());
       return 1;
     }
-    std::printf("%s: valid (uri '%s', storage pool '%s', network '%s', domain type %s)\n",
-                path.c_str(), cpi::util::RedactUri(config.libvirt.uri).c_str(),
-                config.libvirt.storage_pool.c_str(), config.libvirt.network.c_str(),
-                std::string(cpi::config::ToString(config.libvirt.domain_type)).c_str());
+    if (!config.multi_host) {
+      std::printf("%s: valid (uri '%s', storage pool '%s', network '%s', domain type %s)\n",
+                  path.c_str(), cpi::util::RedactUri(config.libvirt.uri).c_str(),
+                  config.libvirt.storage_pool.c_str(), config.libvirt.network.c_str(),
+                  std::string(cpi::config::ToString(config.libvirt.domain_type)).c_str());
+      return 0;
+    }
+    std::printf("%s: valid, %zu hosts\n", path.c_str(), config.hosts.size());
+    for (const cpi::config::HostConfig& h : config.hosts) {
+      std::printf(
+          "  %s (key %s, az '%s'%s): uri '%s', storage pool '%s', network '%s', domain "
+          "type %s\n",
+          h.name.c_str(), h.key.c_str(), h.az.c_str(), h.shared ? ", shared pool" : "",
+          cpi::util::RedactUri(h.libvirt.uri).c_str(), h.libvirt.storage_pool.c_str(),
+          h.libvirt.network.c_str(),
+          std::string(cpi::config::ToString(h.libvirt.domain_type)).c_str());
+    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bosh-libvirt-cpi: %s\n", e.what());

@@ -178,6 +178,26 @@ render nats "$work/nats.props.yml"
 jq_is nats .agent.mbus '"nats://nats:p%40ss%3Aw%2Frd%20%27x%27%20%24HOME@10.0.0.6:4222"'
 jq_is nats .lock_dir '"/var/vcap/sys/run/libvirt_cpi"'
 
+# Several hosts (docs/MULTIHOST.md): `hosts` goes into cpi.json entry by entry, and the CPI
+# accepts what the job rendered.
+cat >"$work/hosts.ops.yml" <<'EOF'
+- type: replace
+  path: /hosts?
+  value:
+  - {name: kvm-a, uri: "qemu+tcp://10.0.0.11/system", az: z1}
+  - {name: kvm-b, uri: "qemu+tcp://10.0.0.12/system", az: z2, key: km, shared: true}
+- type: replace
+  path: /libvirt/timeout_seconds?
+  value: 12
+EOF
+"$bosh" interpolate "$work/director.props.yml" -o "$work/hosts.ops.yml" >"$work/hosts.props.yml"
+render hosts "$work/hosts.props.yml"
+jq_is hosts '[.hosts[] | [.name, .uri, .az]]' \
+  '[["kvm-a", "qemu+tcp://10.0.0.11/system", "z1"], ["kvm-b", "qemu+tcp://10.0.0.12/system", "z2"]]'
+jq_is hosts '[.hosts[1].key, .hosts[1].shared, .libvirt.timeout_seconds]' '["km", true, 12]'
+"$cpi" --check-config "$work/hosts/cpi.json" >"$work/hosts.check" 2>&1 ||
+  fail "the CPI refuses the rendered hosts config: $(cat "$work/hosts.check")"
+
 # bin/cpi exports the proxies verbatim and execs the bundle's loader with the bundle's library
 # folder, the executable and the job's config: run it against a stand-in package whose "loader"
 # reports its arguments and environment.

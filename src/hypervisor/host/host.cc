@@ -9,7 +9,8 @@ namespace cpi::host {
 
 Host Host::Open(const config::Config& config, const config::HostConfig& spec) {
   try {
-    return Host(config, virt::Connect(config::SettingsOf(config, spec).uri), nullptr, &spec);
+    const config::Libvirt& settings = config::SettingsOf(config, spec);
+    return Host(config, virt::Connect(settings.uri, settings.timeout_seconds), nullptr, &spec);
   } catch (...) {
     std::string what = config.multi_host ? "host " + Quote(spec.name) + " at " : "at ";
     RethrowWithStep("Connecting to libvirt " + what +
