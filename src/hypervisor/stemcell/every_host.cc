@@ -54,19 +54,21 @@ std::string Message(const std::exception_ptr& error) {
   }
 }
 
-ErrorType TypeOf(const std::exception_ptr& error) {
+// The kept failure itself (Catching keeps only cpi::Error).
+Error AsError(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {
-    return e.type();
+    return e;
   } catch (...) {
-    return ErrorType::kCloudError;
+    return CloudError(Message(error));
   }
 }
 
 // Throws one cpi::Error for the failed hosts of `outcomes`: the only failure as it is, or every
-// failure's message joined; retryable when every failure was transient, else of the type of the
-// first failure that was not. `also` is appended to the message (what could not be undone).
+// failure's message joined, of the type of the first failure that was not transient (CloudError
+// when all were), retryable when every failure is (a host that did not answer, a full pool).
+// `also` is appended to the message (what could not be undone).
 [[noreturn]] void ThrowFailures(const std::vector<Outcome>& outcomes, const std::string& also) {
   std::vector<const Outcome*> failed;
   for (const Outcome& o : outcomes) {
@@ -74,17 +76,16 @@ ErrorType TypeOf(const std::exception_ptr& error) {
   }
   if (failed.size() == 1 && also.empty()) std::rethrow_exception(failed.front()->error);
   bool retry = true;
-  ErrorType type = ErrorType::kCloudError;
+  std::optional<ErrorType> type;
   std::string message;
   for (const Outcome* o : failed) {
-    message += (message.empty() ? "" : "; ") + Message(o->error);
-    if (!o->transient && retry) {
-      retry = false;
-      type = TypeOf(o->error);
-    }
+    Error e = AsError(o->error);
+    message += (message.empty() ? "" : "; ") + std::string(e.what());
+    retry = retry && e.ok_to_retry();
+    if (!o->transient && !type) type = e.type();
   }
   if (failed.empty()) message = "no host holds it";
-  throw Error(type, message + also, retry);
+  throw Error(type.value_or(ErrorType::kCloudError), message + also, retry);
 }
 
 // Imports into the first host of `group` that answers (a group of one host, or the shared hosts,
