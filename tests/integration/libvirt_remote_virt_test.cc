@@ -2,9 +2,7 @@
 // this test runs (qemu+tcp://127.0.0.1:<port> forwarded to /var/run/libvirt/libvirt-sock), which
 // it can freeze to play a host that stops answering. Bounded connect, keepalive, host facts and
 // the streaming copy of a volume between two connections (issue 18).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -28,6 +26,7 @@
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/virt/objects.h"
 #include "support/libvirt_world.h"
+#include "support/loopback.h"
 
 namespace cpi::testing {
 namespace {
@@ -38,17 +37,7 @@ using Clock = std::chrono::steady_clock;
 // Freeze(): then it keeps the connections open but moves nothing (a host gone silent).
 class FreezableProxy {
  public:
-  FreezableProxy() : listener_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        listen(listener_.get(), 8) != 0 ||
-        getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("proxy listener");
-    }
-    port_ = ntohs(addr.sin_port);
+  FreezableProxy() : listener_(ListenOnLoopback()) {
     thread_ = std::thread([this] { Run(); });
   }
   ~FreezableProxy() {
@@ -56,7 +45,9 @@ class FreezableProxy {
     thread_.join();
   }
 
-  std::string Uri() const { return "qemu+tcp://127.0.0.1:" + std::to_string(port_) + "/system"; }
+  std::string Uri() const {
+    return "qemu+tcp://127.0.0.1:" + std::to_string(listener_.port) + "/system";
+  }
   void Freeze() { frozen_ = true; }
 
  private:
@@ -74,7 +65,7 @@ class FreezableProxy {
     std::vector<std::pair<util::UniqueFd, util::UniqueFd>> pairs;
     char buf[65536];
     while (!stop_) {
-      std::vector<pollfd> fds{{listener_.get(), POLLIN, 0}};
+      std::vector<pollfd> fds{{listener_.fd.get(), POLLIN, 0}};
       if (!frozen_) {
         for (auto& [a, b] : pairs) {
           fds.push_back({a.get(), POLLIN, 0});
@@ -83,7 +74,7 @@ class FreezableProxy {
       }
       if (poll(fds.data(), fds.size(), 50) <= 0) continue;
       if (fds[0].revents & POLLIN) {
-        util::UniqueFd client(accept(listener_.get(), nullptr, nullptr));
+        util::UniqueFd client(accept(listener_.fd.get(), nullptr, nullptr));
         util::UniqueFd daemon = ConnectDaemon();
         if (client && daemon) pairs.emplace_back(std::move(client), std::move(daemon));
       }
@@ -108,8 +99,7 @@ class FreezableProxy {
     }
   }
 
-  util::UniqueFd listener_;
-  int port_ = 0;
+  LoopbackListener listener_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> frozen_{false};
   std::thread thread_;
@@ -231,22 +221,14 @@ TEST(LibvirtRemoteVirtTest, CopiesA1GiBSparseVolumeBetweenHostsInBoundedMemory) 
 // answers; the command asks both at once and ends within the silent host's timeout.
 TEST(LibvirtRemoteVirtTest, HostsCommandShowsEachHostWithinItsTimeout) {
   LibvirtWorld world("hostscmd");
-  util::UniqueFd silent(socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(bind(silent.get(), reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(listen(silent.get(), 4), 0);
-  ASSERT_EQ(getsockname(silent.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  LoopbackListener silent = ListenOnLoopback();
   std::string config = world.config_path() + ".hosts.json";
   {
     std::ofstream out(config);
     out << R"({"hosts": [{"name": "kvm-a", "az": "z1", "uri": ")" << world.uri()
         << R"(", "storage_pool": ")" << world.pool()
         << R"("}, {"name": "kvm-b", "az": "z2", "timeout_seconds": 2, "storage_pool": "bosh",)"
-        << R"( "uri": "qemu+tcp://bosh:s3cret@127.0.0.1:)" << ntohs(addr.sin_port)
-        << R"(/system"}]})";
+        << R"( "uri": "qemu+tcp://bosh:s3cret@127.0.0.1:)" << silent.port << R"(/system"}]})";
   }
   Clock::time_point start = Clock::now();
   std::string command = std::string(CPI_EXECUTABLE) + " hosts --config " + config + " 2>&1";

@@ -1,20 +1,16 @@
 // The host facts and the volume streams of the virt interface (virt/objects.h), on the recording
 // fake (tests/support/fake_virt.h), and virt::Connect's bound on a daemon that never answers.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
 
 #include "bosh_libvirt_cpi/util/abandoned_threads.h"
-#include "bosh_libvirt_cpi/util/handle.h"
 #include "bosh_libvirt_cpi/virt/error.h"
 #include "bosh_libvirt_cpi/virt/objects.h"
 #include "support/fake_virt.h"
+#include "support/loopback.h"
 
 namespace cpi::testing {
 namespace {
@@ -111,34 +107,11 @@ TEST(VirtCopyVolumeTest, AFailedUploadNamesBothVolumesAndKeepsTheErrorKind) {
   }
 }
 
-// A TCP port that accepts connections (the kernel completes the handshake) but never answers:
-// a host whose libvirtd hangs, or a firewall that swallows the traffic.
-class SilentListener {
- public:
-  SilentListener() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        listen(fd_.get(), 8) != 0 ||
-        getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("silent listener");
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  int port() const { return port_; }
-  // Closing the listener resets the connections still queued on it.
-  void Close() { fd_.reset(); }
-
- private:
-  util::UniqueFd fd_;
-  int port_ = 0;
-};
-
+// A host that accepts connections but never answers: its libvirtd hangs, or a firewall swallows
+// the traffic.
 TEST(VirtConnectTest, AHostThatNeverAnswersFailsRetryablyWithinTheTimeout) {
-  SilentListener silent;
-  std::string uri = "qemu+tcp://bosh:s3cret@127.0.0.1:" + std::to_string(silent.port()) + "/system";
+  LoopbackListener silent = ListenOnLoopback();
+  std::string uri = "qemu+tcp://bosh:s3cret@127.0.0.1:" + std::to_string(silent.port) + "/system";
   auto start = std::chrono::steady_clock::now();
   try {
     virt::Connect(uri, /*timeout_seconds=*/1);
@@ -147,14 +120,15 @@ TEST(VirtConnectTest, AHostThatNeverAnswersFailsRetryablyWithinTheTimeout) {
     std::string what = e.what();
     EXPECT_TRUE(e.transient()) << what;
     EXPECT_NE(what.find("no answer in 1 s"), std::string::npos) << what;
-    EXPECT_NE(what.find("127.0.0.1:" + std::to_string(silent.port())), std::string::npos) << what;
+    EXPECT_NE(what.find("127.0.0.1:" + std::to_string(silent.port)), std::string::npos) << what;
     EXPECT_EQ(what.find("s3cret"), std::string::npos) << "the password is redacted: " << what;
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   EXPECT_EQ(util::AbandonedThreads(), 1);
 
-  // Once the host goes away for good, the thread left in virConnectOpen ends by itself.
-  silent.Close();
+  // Once the host goes away for good (closing the listener resets the queued connection), the
+  // thread left in virConnectOpen ends by itself.
+  silent.fd.reset();
   for (int i = 0; i < 100 && util::AbandonedThreads() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -39,7 +39,7 @@ struct Disk {
   std::unique_ptr<virt::Volume> vol;
 };
 
-// nullopt when `cid` is not a disk CID (disk-<15 hex>) or no such volume exists.
+// nullopt when `cid` is not a disk CID (util/ids.h) or no such volume exists.
 std::optional<Disk> FindDisk(host::Host& host, const std::string& cid);
 
 // A domain whose definition uses a disk.

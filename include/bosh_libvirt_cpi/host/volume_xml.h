@@ -21,6 +21,22 @@ struct VolumeTarget {
 // text is not XML.
 VolumeTarget ReadVolumeXml(const std::string& volume_xml, const std::string& what);
 
+// What a service needs of one of its volumes: where it is, its format and the size the guest
+// sees (FindDisk, DescribeStemcell).
+struct VolumeShape {
+  std::string path;
+  std::string format;
+  uint64_t capacity = 0;
+};
+
+// Reads the volume's XML and info; `what` names it in errors. Throws like ReadVolumeXml and
+// virt::Volume::Info.
+template <typename Volume>
+VolumeShape DescribeVolume(const Volume& vol, const std::string& what) {
+  VolumeTarget target = ReadVolumeXml(vol.Xml(), what);
+  return VolumeShape{std::move(target.path), std::move(target.format), vol.Info().capacity};
+}
+
 // Seconds since the epoch of a libvirt timestamp such as "1733000000.123456789" (volume
 // timestamps, the create_vm marker's `since`); nullopt when empty or not a number.
 std::optional<int64_t> EpochSeconds(const std::string& text);

@@ -58,14 +58,8 @@ std::optional<Disk> FindDisk(host::Host& host, const std::string& cid) {
   if (!util::IsDiskCid(cid)) return std::nullopt;
   std::unique_ptr<virt::Volume> vol = host.FindVolume(cid);
   if (!vol) return std::nullopt;
-  host::VolumeTarget target = host::ReadVolumeXml(vol->Xml(), "volume " + cid);
-  Disk disk;
-  disk.cid = cid;
-  disk.path = target.path;
-  disk.format = target.format;
-  disk.capacity = vol->Info().capacity;
-  disk.vol = std::move(vol);
-  return disk;
+  host::VolumeShape shape = host::DescribeVolume(*vol, "volume " + cid);
+  return Disk{cid, std::move(shape.path), std::move(shape.format), shape.capacity, std::move(vol)};
 }
 
 std::vector<Attachment> FindAttachments(host::Host& host, const Disk& disk) {

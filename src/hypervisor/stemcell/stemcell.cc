@@ -212,13 +212,8 @@ std::unique_ptr<virt::Volume> FindStemcell(host::Host& host, const std::string& 
 std::optional<StemcellImage> DescribeStemcell(host::Host& host, const std::string& cid) {
   std::unique_ptr<virt::Volume> vol = FindStemcell(host, cid);
   if (!vol) return std::nullopt;
-  host::VolumeTarget target = host::ReadVolumeXml(vol->Xml(), "volume " + cid);
-  StemcellImage image;
-  image.cid = cid;
-  image.path = target.path;
-  image.format = target.format;
-  image.capacity = vol->Info().capacity;
-  return image;
+  host::VolumeShape shape = host::DescribeVolume(*vol, "volume " + cid);
+  return StemcellImage{cid, std::move(shape.path), std::move(shape.format), shape.capacity};
 }
 
 std::optional<nlohmann::json> ReadStemcellProperties(host::Host& host, const std::string& cid) {
