@@ -2,7 +2,6 @@
 // the pool (format, capacity, bytes, sidecar), that every failure leaves the pool as it was, and
 // that delete is idempotent but refuses to pull a base image from under a VM.
 #include <libvirt/libvirt.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -355,33 +354,10 @@ TEST_F(LibvirtStemcellTest, MissingPoolIsCloudError) {
 
 // A pool on a 4 MiB tmpfs: the upload hits ENOSPC half-way.
 TEST_F(LibvirtStemcellTest, FullPoolIsNoDiskSpaceAndLeavesNothing) {
-  std::string name = "cpitest-stemcell-full-" + util::RandomHex(6);
-  std::string dir = "/var/lib/libvirt/images/" + name;
-  fs::create_directories(dir);
-  if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=4m,mode=0755") != 0) {
-    fs::remove(dir);
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << strerror(errno);
-  }
-  std::string pool_xml =
-      "<pool type='dir'><name>" + name + "</name><target><path>" + dir + "</path></target></pool>";
-  virStoragePoolPtr pool = virStoragePoolCreateXML(world().conn().get(), pool_xml.c_str(), 0);
-  struct Cleanup {
-    virStoragePoolPtr pool;
-    std::string dir;
-    ~Cleanup() {
-      if (pool != nullptr) {
-        virStoragePoolDestroy(pool);
-        virStoragePoolFree(pool);
-      }
-      umount2(dir.c_str(), MNT_DETACH);
-      std::error_code ignored;
-      fs::remove(dir, ignored);
-    }
-  } cleanup{pool, dir};
-  ASSERT_NE(pool, nullptr) << virt::Error::Last("creating pool").what();
-
+  TmpfsPool full(world().conn(), "4m");
+  if (!full.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
   json config = json::parse(world().ConfigJson());
-  config["libvirt"]["storage_pool"] = name;
+  config["libvirt"]["storage_pool"] = full.name();
   std::string path = Scratch("full-pool.json");
   WriteFile(path, config.dump());
   std::string noisy = Scratch("full.raw");
@@ -390,9 +366,8 @@ TEST_F(LibvirtStemcellTest, FullPoolIsNoDiskSpaceAndLeavesNothing) {
       RunInProcess(Request("create_stemcell", {Pack("full.image", noisy), json::object()}), path);
   EXPECT_EQ(response["error"]["type"], "Bosh::Clouds::NoDiskSpace") << response.dump();
   EXPECT_EQ(response["error"]["ok_to_retry"], true);
-  virStoragePoolRefresh(pool, 0);
-  EXPECT_EQ(virStoragePoolNumOfVolumes(pool), 0);
-  EXPECT_TRUE(fs::is_empty(dir));
+  EXPECT_TRUE(full.Volumes().empty());
+  EXPECT_TRUE(fs::is_empty(full.dir()));
 }
 
 TEST_F(LibvirtStemcellTest, DeleteIsIdempotentAndIgnoresForeignCids) {

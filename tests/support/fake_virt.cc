@@ -431,4 +431,48 @@ FakeWorld::~FakeWorld() {
   std::filesystem::remove_all(lock_dir, ignored);
 }
 
+FakeCloud::FakeCloud(size_t hosts)
+    : lock_dir(std::filesystem::path(::testing::TempDir()) /
+               ("cpi-fake-cloud-" + std::to_string(getpid()) + "-" + util::RandomHex(6))) {
+  std::filesystem::create_directories(lock_dir);
+  config.multi_host = true;
+  config.lock_dir = lock_dir.string();
+  for (size_t i = 0; i < hosts; ++i) {
+    std::string letter(1, static_cast<char>('a' + i));
+    auto hv = std::make_unique<FakeHypervisor>();
+    hv->uri = "fake://kvm-" + letter + "/system";
+    hv->pool_dir = "/fake/pool-" + letter;
+    config::HostConfig spec;
+    spec.name = "kvm-" + letter;
+    spec.key = "g" + std::string(1, static_cast<char>('h' + i));
+    spec.libvirt.uri = hv->uri;
+    spec.libvirt.storage_pool = hv->pool_name;
+    config.hosts.push_back(spec);
+    hvs.push_back(std::move(hv));
+    hypervisor_of.push_back(i);
+  }
+  config.libvirt = config.hosts.front().libvirt;
+}
+
+FakeCloud::~FakeCloud() {
+  std::error_code ignored;
+  std::filesystem::remove_all(lock_dir, ignored);
+}
+
+host::Host FakeCloud::Open(const config::HostConfig& spec) {
+  for (size_t i = 0; i < config.hosts.size(); ++i) {
+    if (config.hosts[i].name != spec.name) continue;
+    FakeHypervisor& hv = *hvs.at(hypervisor_of.at(i));
+    hv.calls.push_back("connect");
+    if (down.count(spec.name) != 0) {
+      throw virt::Error("connecting to libvirt host '" + spec.name +
+                            "': Cannot recv data: Connection reset by peer",
+                        kSystemError, kFromRpc);
+    }
+    return host::Host(
+        config, FakeConnection(hv), [&hv] { return FakeReconnect(hv); }, &config.hosts[i]);
+  }
+  throw std::logic_error("no fake host " + spec.name);
+}
+
 }  // namespace cpi::testing

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -95,6 +96,33 @@ struct FakeWorld {
   }
 
   FakeHypervisor hv;
+  std::filesystem::path lock_dir;
+  config::Config config;
+};
+
+// Several fake hypervisors behind a multi-host configuration (docs/MULTIHOST.md): host i is
+// named "kvm-<letter>" with key "g<letter>" and its own FakeHypervisor hvs[i] (URI
+// fake://kvm-<letter>/system). Hosts named in `down` do not answer: opening them throws a
+// transient virt::Error, as a connect to a host that is off does. Each hypervisor is used by one
+// thread at a time as long as every thread opens a different host.
+struct FakeCloud {
+  explicit FakeCloud(size_t hosts);
+  ~FakeCloud();
+  FakeCloud(const FakeCloud&) = delete;
+  FakeCloud& operator=(const FakeCloud&) = delete;
+
+  // Opens host `spec` of `config` (stemcell::HostOpener), recording "connect" on its hypervisor.
+  host::Host Open(const config::HostConfig& spec);
+  host::Host Open(size_t i) { return Open(config.hosts.at(i)); }
+  std::function<host::Host(const config::HostConfig&)> Opener() {
+    return [this](const config::HostConfig& spec) { return Open(spec); };
+  }
+
+  std::vector<std::unique_ptr<FakeHypervisor>> hvs;
+  // The hypervisor host i talks to (i unless changed): hosts given the same one see the same
+  // volumes, as `shared` hosts see one storage.
+  std::vector<size_t> hypervisor_of;
+  std::set<std::string> down;
   std::filesystem::path lock_dir;
   config::Config config;
 };

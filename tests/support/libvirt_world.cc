@@ -2,6 +2,7 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,5 +168,34 @@ LibvirtWorld::~LibvirtWorld() {
   boost::filesystem::remove_all(pool_dir_, ec);
   boost::filesystem::remove_all(scratch_, ec);
 }
+
+TmpfsPool::TmpfsPool(virt::RawConnection& conn, const std::string& size)
+    : conn_(conn),
+      name_("cpitest-full-" + util::RandomHex(6)),
+      dir_("/var/lib/libvirt/images/" + name_) {
+  boost::filesystem::create_directories(dir_);
+  if (mount("tmpfs", dir_.c_str(), "tmpfs", 0, ("size=" + size + ",mode=0755").c_str()) != 0) {
+    boost::filesystem::remove(dir_);
+    return;
+  }
+  mounted_ = true;
+  std::string pool_xml = "<pool type='dir'><name>" + name_ + "</name><target><path>" + dir_ +
+                         "</path></target></pool>";
+  virStoragePoolPtr pool = virStoragePoolCreateXML(conn_.get(), pool_xml.c_str(), 0);
+  Check(pool != nullptr, "creating pool " + name_);
+  virStoragePoolFree(pool);
+}
+
+TmpfsPool::~TmpfsPool() {
+  if (std::optional<virt::StoragePoolPtr> pool = conn_.FindStoragePool(name_)) {
+    virStoragePoolDestroy(pool->get());
+  }
+  virResetLastError();
+  if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+  boost::system::error_code ignored;
+  boost::filesystem::remove(dir_, ignored);
+}
+
+std::vector<std::string> TmpfsPool::Volumes() { return PoolVolumeNames(conn_, name_); }
 
 }  // namespace cpi::testing

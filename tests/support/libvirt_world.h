@@ -59,6 +59,28 @@ class LibvirtWorld {
   virt::RawConnection conn_;
 };
 
+// A transient `dir` pool on its own tmpfs of `size` (mount's size=, e.g. "4m") under
+// /var/lib/libvirt/images: a pool that fills up. Pool, mount and folder are removed on
+// destruction. mounted() is false when the tmpfs cannot be mounted (not root): tests skip then.
+class TmpfsPool {
+ public:
+  TmpfsPool(virt::RawConnection& conn, const std::string& size);
+  ~TmpfsPool();
+  TmpfsPool(const TmpfsPool&) = delete;
+  TmpfsPool& operator=(const TmpfsPool&) = delete;
+
+  bool mounted() const { return mounted_; }
+  const std::string& name() const { return name_; }
+  const std::string& dir() const { return dir_; }
+  // Names of its volumes right now (after a refresh).
+  std::vector<std::string> Volumes();
+
+ private:
+  virt::RawConnection& conn_;
+  std::string name_, dir_;
+  bool mounted_ = false;
+};
+
 // True when qemu:///system answers; integration suites fail (not skip) without it, because
 // .ci/run starts libvirtd itself.
 bool LibvirtAvailable();

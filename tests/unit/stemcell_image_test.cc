@@ -2,8 +2,6 @@
 // and every way the archive can be wrong. No libvirt involved.
 #include "bosh_libvirt_cpi/stemcell/image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,6 +16,7 @@
 
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/media/crc32.h"
+#include "support/test_tar.h"
 
 namespace cpi::stemcell {
 namespace {
@@ -45,30 +44,8 @@ class TempDir {
   fs::path path_;
 };
 
-enum class Compression { kGzip, kNone };
-
-// Writes a tar (gzip-compressed or not) holding `entries` (name → content) in order.
-void WriteTar(const std::string& path,
-              const std::vector<std::pair<std::string, std::string>>& entries,
-              Compression compression = Compression::kGzip) {
-  archive* a = archive_write_new();
-  if (compression == Compression::kGzip) archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
-  for (const auto& [name, content] : entries) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK);
-    ASSERT_EQ(archive_write_data(a, content.data(), content.size()),
-              static_cast<la_ssize_t>(content.size()));
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-}
+using testing::Compression;
+using testing::WriteTar;
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;

@@ -78,6 +78,12 @@ struct ConfigDriveUpdate {
   // DirectorPassesDiskHint) the agent reads persistent disks from its settings: rebuild the VM's
   // config drive with disks.persistent updated and swap the CD-ROM's media.
   bool enabled = false;
+
+  // Enabled exactly when the Director will not pass the hint (DirectorPassesDiskHint).
+  static ConfigDriveUpdate ForRequest(int api_version,
+                                      std::optional<int64_t> stemcell_api_version) {
+    return ConfigDriveUpdate{!DirectorPassesDiskHint(api_version, stemcell_api_version)};
+  }
 };
 
 // attach_disk: hot-plugs the disk as virtio-blk (<serial> and alias ua-<cid>) into the running

@@ -28,6 +28,11 @@ namespace cpi::stemcell {
 std::string ImportStemcell(host::Host& host, RootImage& image,
                            const nlohmann::json& cloud_properties, std::string cid = "");
 
+// The XML of a new stemcell volume (templates/volume.xml): `name`, `capacity` bytes, `format`
+// ("qcow2" or "raw"). ImportStemcell and the copy to another host (stemcell/hosts.h) use it.
+std::string VolumeXml(const std::string& name, uint64_t capacity, std::string_view format,
+                      const std::string& templates_dir);
+
 // The stemcell's base volume; nullptr when `cid` is not a stemcell CID of ours or no such
 // volume exists. Other failures throw.
 std::unique_ptr<virt::Volume> FindStemcell(host::Host& host, const std::string& cid);
@@ -67,7 +72,8 @@ std::string StemcellLockName(const std::string& cid);
 // Director does not know StemcellNotFound). Refuses with CloudError (no retry: only deleting
 // VMs or running `cleanup` helps) naming the VMs while any domain still uses it (deleting a
 // backing file breaks every VM on it), and naming the volumes while any overlay of no VM is
-// still backed by it (the `cleanup` command's to remove).
+// still backed by it (the `cleanup` command's to remove). A `shared` host's pool is refreshed
+// first, under the lock, so the overlays other shared hosts made in the same storage count too.
 DeleteResult DeleteStemcell(host::Host& host, const std::string& cid);
 
 }  // namespace cpi::stemcell

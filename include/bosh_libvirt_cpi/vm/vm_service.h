@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/stemcell/hosts.h"
 #include "bosh_libvirt_cpi/virt/objects.h"
 
 namespace cpi::vm {
@@ -19,6 +20,9 @@ struct CreateVmInput {
   nlohmann::json networks;
   nlohmann::json env;  // verbatim into the settings; never logged
   nlohmann::json persistent_disks = nlohmann::json::object();  // API v1 stemcells only
+  // Opens the other hosts when the stemcell must be copied from one (multi-host config);
+  // empty: host::Host::Open.
+  stemcell::HostOpener open_host;
 };
 
 struct CreatedVm {

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
-#include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/base_sink.h>
 
 namespace cpi::log {
@@ -24,8 +24,8 @@ std::string Printable(std::string_view text) {
 // stderr, one line per record whatever the message holds: messages carry caller-supplied strings
 // (CIDs, names, metadata keys), and a newline or escape sequence in one must not forge or hide a
 // line in the Director's task log. Control characters other than the record's final newline are
-// written as \xNN.
-class OneLinePerRecordSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+// written as \xNN. Locked: create_stemcell logs from one thread per host.
+class OneLinePerRecordSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;

@@ -11,9 +11,8 @@ namespace cpi::actions {
 nlohmann::json AttachDisk(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
   std::string disk_cid = call.args.String(1);
-  disk::ConfigDriveUpdate config_drive;
-  config_drive.enabled =
-      !disk::DirectorPassesDiskHint(call.request.api_version, call.request.stemcell_api_version);
+  auto config_drive = disk::ConfigDriveUpdate::ForRequest(call.request.api_version,
+                                                          call.request.stemcell_api_version);
   std::string step = "Attaching disk " + Quote(disk_cid) + " to VM " + Quote(vm_cid);
   const config::Config& config = call.Config();
   const config::HostConfig& vm_host = host::HostOf(config, vm_cid);

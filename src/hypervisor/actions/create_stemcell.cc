@@ -1,9 +1,9 @@
 #include "bosh_libvirt_cpi/actions/stemcell_actions.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/stemcell/hosts.h"
 #include "bosh_libvirt_cpi/stemcell/image.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
-#include "bosh_libvirt_cpi/util/ids.h"
 
 namespace cpi::actions {
 
@@ -27,15 +27,12 @@ nlohmann::json CreateStemcell(const rpc::Call& call) {
       host::Host host = host::Host::Open(config);
       return stemcell::ImportStemcell(host, *image, cloud_properties);
     }
-    // Every host gets its own copy under the same CID (docs/MULTIHOST.md, "Stemcells").
-    std::string cid = util::NewStemcellCid();
-    for (const config::HostConfig& spec : config.hosts) {
-      if (!image) image.emplace(stemcell::RootImage::Open(image_path, claimed));
-      host::Host host = host::Host::Open(config, spec);
-      stemcell::ImportStemcell(host, *image, cloud_properties, cid);
-      image.reset();
-    }
-    return cid;
+    // Every host gets its own copy under the same CID, imported in parallel, each host reading
+    // the tarball itself (docs/MULTIHOST.md, "Stemcells").
+    image.reset();
+    return stemcell::ImportOnEveryHost(
+        config, stemcell::OpenConfigured(config),
+        [&] { return stemcell::RootImage::Open(image_path, claimed); }, cloud_properties);
   } catch (...) {
     host::RethrowWithStep("Creating stemcell from " + Quote(image_path));
   }

@@ -3,6 +3,7 @@
 #include "bosh_libvirt_cpi/actions/stemcell_actions.h"
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/host/host.h"
+#include "bosh_libvirt_cpi/stemcell/hosts.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/ids.h"
 
@@ -19,18 +20,19 @@ nlohmann::json DeleteStemcell(const rpc::Call& call) {
     return nullptr;
   }
   const config::Config& config = call.Config();
-  // Every host holds its own copy (docs/MULTIHOST.md, "Stemcells").
-  for (const config::HostConfig* host_spec : config::AllHosts(config)) {
-    const config::HostConfig& spec = *host_spec;
-    try {
-      host::Host host = host::Host::Open(config, spec);
-      if (stemcell::DeleteStemcell(host, cid) == stemcell::DeleteResult::kNotFound) {
-        spdlog::info("stemcell {} does not exist{}; nothing to delete", cid,
-                     config.multi_host ? " on host '" + spec.name + "'" : "");
-      }
-    } catch (...) {
-      host::RethrowWithStep(host::StepOn(config, spec, "Deleting stemcell " + Quote(cid)));
+  if (config.multi_host) {
+    // Every host holds its own copy (docs/MULTIHOST.md, "Stemcells"); a host that fails does not
+    // stop the others, and a retry finishes the job.
+    stemcell::DeleteOnEveryHost(config, stemcell::OpenConfigured(config), cid);
+    return nullptr;
+  }
+  try {
+    host::Host host = host::Host::Open(config);
+    if (stemcell::DeleteStemcell(host, cid) == stemcell::DeleteResult::kNotFound) {
+      spdlog::info("stemcell {} does not exist; nothing to delete", cid);
     }
+  } catch (...) {
+    host::RethrowWithStep("Deleting stemcell " + Quote(cid));
   }
   return nullptr;
 }

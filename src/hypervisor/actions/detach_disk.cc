@@ -10,9 +10,8 @@ namespace cpi::actions {
 nlohmann::json DetachDisk(const rpc::Call& call) {
   std::string vm_cid = call.args.String(0);
   std::string disk_cid = call.args.String(1);
-  disk::ConfigDriveUpdate config_drive;
-  config_drive.enabled =
-      !disk::DirectorPassesDiskHint(call.request.api_version, call.request.stemcell_api_version);
+  auto config_drive = disk::ConfigDriveUpdate::ForRequest(call.request.api_version,
+                                                          call.request.stemcell_api_version);
   host::OnHost(call.Config(), vm_cid,
                "Detaching disk " + Quote(disk_cid) + " from VM " + Quote(vm_cid),
                [&](host::Host& host) {

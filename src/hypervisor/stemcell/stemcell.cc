@@ -26,15 +26,6 @@ using Clock = std::chrono::steady_clock;
 // cloud_properties are a few hundred bytes; anything near this is not ours.
 constexpr uint64_t kMaxPropertiesBytes = 1024 * 1024;
 
-std::string VolumeXml(const std::string& name, uint64_t capacity, std::string_view format,
-                      const std::string& templates_dir) {
-  xml::Data d;
-  d.set("name", name);
-  d.set("capacity_bytes", std::to_string(capacity));
-  d.set("format", std::string(format));
-  return xml::Render("volume.xml", d, templates_dir);
-}
-
 double MiB(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // Logs an upload's progress at every 10% and at least every 5 seconds.
@@ -136,6 +127,15 @@ std::string QuotedList(const std::vector<std::string>& items) {
 
 }  // namespace
 
+std::string VolumeXml(const std::string& name, uint64_t capacity, std::string_view format,
+                      const std::string& templates_dir) {
+  xml::Data d;
+  d.set("name", name);
+  d.set("capacity_bytes", std::to_string(capacity));
+  d.set("format", std::string(format));
+  return xml::Render("volume.xml", d, templates_dir);
+}
+
 std::string ImportStemcell(host::Host& host, RootImage& image,
                            const nlohmann::json& cloud_properties, std::string cid) {
   const ImageInfo& info = image.info();
@@ -168,7 +168,9 @@ std::string ImportStemcell(host::Host& host, RootImage& image,
       upload_bytes = std::max(upload_bytes, PhysicalBytes(*vol));
     }
 
-    Progress progress("uploading root.img into " + cid, upload_bytes);
+    // Several hosts import at once in a multi-host config: each line names its host.
+    Progress progress(host::StepOn(host.config(), host.spec(), "uploading root.img into " + cid),
+                      upload_bytes);
     uint64_t sent = 0;
     virt::ChunkSource source = [&](char* buf, size_t size) -> size_t {
       size_t n = 0;
@@ -235,6 +237,9 @@ DeleteResult DeleteStemcell(host::Host& host, const std::string& cid) {
   // the domain that is about to use it (docs/ARCHITECTURE.md §6).
   util::FileLock lock(host.config().lock_dir, StemcellLockName(cid));
   virt::Pool& pool = host.Pool();
+  // A shared pool holds the overlays of the VMs of every shared host (docs/MULTIHOST.md,
+  // "Configuration"): seen only after a refresh, under the lock, so none escapes the usage check.
+  if (host.spec().shared) pool.Refresh();
   std::string props_name = names::StemcellPropertiesVolume(cid);
   std::unique_ptr<virt::Volume> vol = host.FindVolume(cid);
   if (!vol) {

@@ -16,6 +16,7 @@
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/network/address.h"
 #include "bosh_libvirt_cpi/network/nic_plan.h"
+#include "bosh_libvirt_cpi/stemcell/hosts.h"
 #include "bosh_libvirt_cpi/stemcell/stemcell.h"
 #include "bosh_libvirt_cpi/util/file_lock.h"
 #include "bosh_libvirt_cpi/util/ids.h"
@@ -34,7 +35,14 @@ constexpr uint64_t kMiB = 1024 * 1024;
 
 using stemcell::StemcellImage;
 
-StemcellImage FindStemcellImage(host::Host& host, const std::string& cid) {
+// In a multi-host config a host whose pool lacks the stemcell gets a copy from another host
+// first (stemcell/hosts.h).
+StemcellImage FindStemcellImage(host::Host& host, const CreateVmInput& in) {
+  const std::string& cid = in.stemcell_cid;
+  if (host.config().multi_host) {
+    return stemcell::FindOrCopyStemcell(
+        host, cid, in.open_host ? in.open_host : stemcell::OpenConfigured(host.config()));
+  }
   std::optional<StemcellImage> image = stemcell::DescribeStemcell(host, cid);
   if (!image) {
     throw CloudError("stemcell " + Quote(cid) + " not found in pool " + Quote(host.pool_name()));
@@ -168,7 +176,7 @@ CheckedInput CheckInput(host::Host& host, const CreateVmInput& in) {
       network::PlanNics(in.networks, host.settings().network, network::RandomMac);
   CheckAddressesInSubnets(host, dry_run);
   checked.nic_count = dry_run.nics.size();
-  checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
+  checked.stemcell = FindStemcellImage(host, in);
   checked.domain_type = host.DomainType();
   return checked;
 }
@@ -294,7 +302,7 @@ CreatedVm CreateVm(host::Host& host, const CreateVmInput& in) {
       stemcell_lock.emplace(config.lock_dir, stemcell::StemcellLockName(in.stemcell_cid),
                             util::LockMode::kShared);
       // A delete_stemcell may have finished between the check and the lock.
-      checked.stemcell = FindStemcellImage(host, in.stemcell_cid);
+      checked.stemcell = FindStemcellImage(host, in);
       // Shared with every other create_vm; `cleanup` waits for it (it never sees our volumes
       // before our domain).
       util::FileLock creating(config.lock_dir, CreationLockName(host.settings().uri),
