@@ -44,14 +44,18 @@ constexpr const char* kUsage =
     "  --help          show this text\n"
     "  --version       show the version\n"
     "\n"
-    "Operator command (reads no request; the configuration only with --config):\n"
+    "Operator commands (read no request; the configuration only with --config):\n"
     "  bosh-libvirt-cpi cleanup [--dry-run] [--min-age SECONDS] [--host NAME] [--config FILE]\n"
     "                           [--help]\n"
     "      Lists the volumes of the storage pool that no BOSH CID reaches any more (left by CPI\n"
     "      calls that were killed or lost their libvirtd half-way: volumes of VMs without a\n"
     "      domain, half-uploaded stemcells, sidecars of deleted objects) and removes those older\n"
     "      than --min-age (default 3600). One line per volume on standard output. With several\n"
-    "      hosts (config `hosts`), --host names the one to clean (default: the first).\n";
+    "      hosts (config `hosts`), --host names the one to clean (default: the first).\n"
+    "  bosh-libvirt-cpi hosts [--json] [--config FILE]\n"
+    "      Asks every configured host at once and prints one line each (or a JSON array):\n"
+    "      name, key, AZ, URI, reachable or why not, libvirt and QEMU versions, free memory,\n"
+    "      pool space, the CPI's VM count. Exit 1 when a host did not answer.\n";
 
 // Reads stdin to EOF. Keeps at most kMaxRequestBytes + 1 bytes (enough to tell "too large") but
 // always drains the rest, so the caller never blocks writing.
