@@ -8,6 +8,7 @@
 #include "bosh_libvirt_cpi/host/placement.h"
 #include "bosh_libvirt_cpi/names/names.h"
 #include "bosh_libvirt_cpi/util/ids.h"
+#include "support/loopback.h"
 
 namespace cpi {
 namespace {
@@ -187,6 +188,26 @@ TEST(PlacementTest, MostFreeNetOfReservationsWinsAndTiesGoToTheFirst) {
   EXPECT_EQ(host::MostFree({{1000, 0}, {1000, 0}}), 0u);
   EXPECT_EQ(host::MostFree({{1000, 512}, {1000, 0}}), 1u);
   EXPECT_EQ(host::MostFree({{4000, 0}, {1000, 0}, {5000, 2000}}), 0u);
+}
+
+// Placement opens its candidates at once: a host that never answers costs its own timeout, and
+// the others are still opened (the libvirt test driver stands in for a host that answers).
+TEST(PlacementTest, OpenAllOpensTheHostsThatAnswerAndNamesTheOneThatDoesNot) {
+  testing::LoopbackListener silent = testing::ListenOnLoopback();
+  std::string text = R"({"hosts": [
+      {"name": "up", "uri": "test:///default", "storage_pool": "default-pool"},
+      {"name": "silent", "timeout_seconds": 1,
+       "uri": "qemu+tcp://127.0.0.1:)" +
+                     std::to_string(silent.port) + R"(/system"}]})";
+  config::Config c = config::Load(text, "f", std::nullopt);
+  host::OpenedHosts opened = host::OpenAll(c, config::AllHosts(c));
+  ASSERT_EQ(opened.hosts.size(), 2u);
+  ASSERT_TRUE(opened.hosts[0]);
+  EXPECT_EQ(opened.hosts[0]->spec().name, "up");
+  EXPECT_FALSE(opened.hosts[1]);
+  ASSERT_EQ(opened.errors.size(), 1u);
+  EXPECT_NE(opened.errors[0].find("'silent'"), std::string::npos) << opened.errors[0];
+  EXPECT_NE(opened.errors[0].find("no answer in 1 s"), std::string::npos) << opened.errors[0];
 }
 
 }  // namespace

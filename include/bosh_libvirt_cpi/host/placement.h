@@ -51,6 +51,16 @@ struct Placement {
 // retryable CloudError when no candidate answers.
 Placement Place(const config::Config& config, const PlacementRequest& request);
 
+// Opens every host of `specs` at once (one thread each, each bounded by its timeout_seconds), so
+// placement over N remote hosts waits for the slowest connection, not for their sum. An entry is
+// nullopt when its host did not answer; `errors` then holds its message.
+struct OpenedHosts {
+  std::vector<std::optional<Host>> hosts;  // in the order of `specs`
+  std::vector<std::string> errors;         // one per host that did not answer
+};
+OpenedHosts OpenAll(const config::Config& config,
+                    const std::vector<const config::HostConfig*>& specs);
+
 // Reservation lock names: "reserve-<host>-<mib>-<random>".
 std::string ReservationName(const std::string& host, int64_t mib);
 

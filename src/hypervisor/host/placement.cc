@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -131,6 +132,34 @@ std::string ReservationName(const std::string& host, int64_t mib) {
   return "reserve-" + host + "-" + std::to_string(mib) + "-" + util::RandomHex(12);
 }
 
+OpenedHosts OpenAll(const config::Config& config,
+                    const std::vector<const config::HostConfig*>& specs) {
+  OpenedHosts out;
+  out.hosts.resize(specs.size());
+  std::vector<std::string> errors(specs.size());
+  {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      threads.emplace_back([&, i] {
+        try {
+          out.hosts[i].emplace(Host::Open(config, *specs[i]));
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        } catch (...) {
+          errors[i] = "connecting to host '" + specs[i]->name + "' failed";
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (out.hosts[i]) continue;
+    spdlog::warn("placement: skipping host '{}': {}", specs[i]->name, errors[i]);
+    out.errors.push_back(std::move(errors[i]));
+  }
+  return out;
+}
+
 Placement Place(const config::Config& config, const PlacementRequest& request) {
   std::vector<const config::HostConfig*> candidates = Candidates(config, request);
   Placement placement;
@@ -138,18 +167,15 @@ Placement Place(const config::Config& config, const PlacementRequest& request) {
     placement.host.emplace(Host::Open(config, *candidates.front()));
     return placement;
   }
+  OpenedHosts opened = OpenAll(config, candidates);
   std::vector<Host> open;
-  std::string unreachable;
-  for (const config::HostConfig* spec : candidates) {
-    try {
-      open.push_back(Host::Open(config, *spec));
-    } catch (const std::exception& e) {
-      spdlog::warn("placement: skipping host '{}': {}", spec->name, e.what());
-      unreachable += (unreachable.empty() ? "" : "; ") + std::string(e.what());
-    }
+  for (std::optional<Host>& host : opened.hosts) {
+    if (host) open.push_back(std::move(*host));
   }
   if (open.empty()) {
-    throw CloudError("no host of " + Names(candidates) + " answers: " + unreachable, true);
+    std::string why;
+    for (const std::string& e : opened.errors) why += (why.empty() ? "" : "; ") + e;
+    throw CloudError("no host of " + Names(candidates) + " answers: " + why, true);
   }
   util::FileLock lock(config.lock_dir, kPlacementLock);
   std::vector<HostLoad> loads;
