@@ -200,17 +200,35 @@ std::string ImportOnEveryHost(const config::Config& config, const HostOpener& op
 
 void DeleteOnEveryHost(const config::Config& config, const HostOpener& open,
                        const std::string& cid) {
-  std::vector<Outcome> outcomes;
-  for (const config::HostConfig* spec : config::AllHosts(config)) {
-    Outcome& o = outcomes.emplace_back();
-    o.spec = spec;
-    Catching(config, o, "Deleting stemcell " + Quote(cid), [&] {
-      host::Host host = open(*spec);
-      if (DeleteStemcell(host, cid) == DeleteResult::kNotFound) {
-        spdlog::info("stemcell {} does not exist on host {}; nothing to delete", cid,
-                     Quote(spec->name));
-      }
+  std::vector<const config::HostConfig*> specs = config::AllHosts(config);
+  std::vector<Outcome> outcomes(specs.size());
+  // One thread per host: a host that does not answer costs its own timeout once, not in turn
+  // with the others. The deletes themselves still take the stemcell's lock one after another.
+  {
+    std::vector<std::thread> threads;
+    util::ScopedCleanup join;
+    join.Add([&] {
+      for (std::thread& t : threads) t.join();
     });
+    for (size_t i = 0; i < specs.size(); ++i) {
+      Outcome& o = outcomes[i];
+      o.spec = specs[i];
+      auto work = [&config, &open, &cid, &o] {
+        Catching(config, o, "Deleting stemcell " + Quote(cid), [&] {
+          host::Host host = open(*o.spec);
+          if (DeleteStemcell(host, cid) == DeleteResult::kNotFound) {
+            spdlog::info("stemcell {} does not exist on host {}; nothing to delete", cid,
+                         Quote(o.spec->name));
+          }
+        });
+      };
+      try {
+        threads.emplace_back(work);
+      } catch (const std::system_error& e) {
+        spdlog::warn("cannot start a thread ({}); deleting on this one", e.what());
+        work();
+      }
+    }
   }
   for (const Outcome& o : outcomes) {
     if (o.error) ThrowFailures(outcomes, "");
