@@ -190,6 +190,16 @@ TEST(PlacementTest, MostFreeNetOfReservationsWinsAndTiesGoToTheFirst) {
   EXPECT_EQ(host::MostFree({{4000, 0}, {1000, 0}, {5000, 2000}}), 0u);
 }
 
+TEST(PlacementTest, ASingleHostConfigIgnoresHostAndAzItCannotServe) {
+  config::Config c =
+      config::Load(R"({"libvirt": {"uri": "test:///default", "storage_pool": "default-pool"}})",
+                   "f", std::nullopt);
+  host::Placement p = host::Place(c, {"kvm-x", "z9", {util::NewDiskCid()}, 512});
+  ASSERT_TRUE(p.host);
+  EXPECT_EQ(p.host->spec().name, "default");
+  EXPECT_FALSE(p.reservation);
+}
+
 // Placement opens its candidates at once: a host that never answers costs its own timeout, and
 // the others are still opened (the libvirt test driver stands in for a host that answers).
 TEST(PlacementTest, OpenAllOpensTheHostsThatAnswerAndNamesTheOneThatDoesNot) {

@@ -43,7 +43,8 @@ struct Placement {
   std::unique_ptr<util::FileLock> reservation;
 };
 
-// Opens the host the VM goes to. With one candidate it is opened directly (a single-host config
+// Opens the host the VM goes to. A single-host config (no `hosts`) opens its host whatever the
+// request says. With one candidate it is opened directly (a single-host config
 // costs nothing more); with several, each is opened (unreachable ones are skipped and logged),
 // then, under the exclusive lock `placement` in config.lock_dir, the free memory of each is read,
 // the reservations of in-flight create_vms are subtracted, the most free one is chosen and a

@@ -161,8 +161,14 @@ OpenedHosts OpenAll(const config::Config& config,
 }
 
 Placement Place(const config::Config& config, const PlacementRequest& request) {
-  std::vector<const config::HostConfig*> candidates = Candidates(config, request);
   Placement placement;
+  if (!config.multi_host) {
+    // One host: `host`, `az` and disk_cids choose nothing, and a cloud-config written for
+    // several hosts (or another CPI) must not make create_vm fail where it worked before.
+    placement.host.emplace(Host::Open(config));
+    return placement;
+  }
+  std::vector<const config::HostConfig*> candidates = Candidates(config, request);
   if (candidates.size() == 1) {
     placement.host.emplace(Host::Open(config, *candidates.front()));
     return placement;
