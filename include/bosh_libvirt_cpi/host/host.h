@@ -94,10 +94,6 @@ bool RetryMayHelp();
 // retryable) naming the key when no configured host has it: the host was removed from the config.
 const config::HostConfig& HostOf(const config::Config& config, std::string_view cid);
 
-// "host 'kvm-a' (qemu+ssh://…)" for messages; "" for a single-host config, whose messages stay
-// as they were.
-std::string Describe(const config::Config& config, const config::HostConfig& spec);
-
 // `step` with " on host 'kvm-a'" appended in a multi-host config.
 std::string StepOn(const config::Config& config, const config::HostConfig& spec, std::string step);
 

@@ -30,8 +30,12 @@ bool IsVmCid(std::string_view cid);
 bool IsDiskCid(std::string_view cid);
 bool IsSnapshotCid(std::string_view cid);
 
-// Whether `key` can be a host key: two letters from g..z.
-bool IsHostKey(std::string_view key);
+// Whether `key` can be a host key: two letters from g..z. Inline: the configuration (in the
+// executable) checks `hosts[].key` with it too.
+inline bool IsHostKey(std::string_view key) {
+  auto letter = [](char c) { return c >= 'g' && c <= 'z'; };
+  return key.size() == 2 && letter(key[0]) && letter(key[1]);
+}
 // The host key inside a VM, disk or snapshot CID; "" for a hostless CID or any other string.
 std::string CidHostKey(std::string_view cid);
 // The UUID of a VM or snapshot CID, keyed or not ("" for anything else).

@@ -11,6 +11,7 @@
 #include "bosh_libvirt_cpi/errors.h"
 #include "bosh_libvirt_cpi/json/convert.h"
 #include "bosh_libvirt_cpi/json/duplicate_keys.h"
+#include "bosh_libvirt_cpi/util/ids.h"
 #include "bosh_libvirt_cpi/util/read_file.h"
 #include "bosh_libvirt_cpi/util/text.h"
 
@@ -142,11 +143,6 @@ bool IsHostName(std::string_view name) {
   return true;
 }
 
-bool IsHostKeyText(std::string_view key) {
-  auto letter = [](char c) { return c >= 'g' && c <= 'z'; };
-  return key.size() == 2 && letter(key[0]) && letter(key[1]);
-}
-
 // The `hosts` array: each entry starts from the `libvirt` block's values.
 std::vector<HostConfig> ReadHosts(const Reader& r, const json& value, const Libvirt& defaults) {
   if (!value.is_array()) r.Fail("hosts", std::string("must be an array, got ") + value.type_name());
@@ -170,7 +166,8 @@ std::vector<HostConfig> ReadHosts(const Reader& r, const json& value, const Libv
         if (!IsHostName(host.name)) r.Fail(p, "must be 1 to 32 of a-z, 0-9 and '-'");
       } else if (it.key() == "key") {
         host.key = r.String(v, p);
-        if (!IsHostKeyText(host.key)) r.Fail(p, "must be two letters from g to z, got " + v.dump());
+        if (!util::IsHostKey(host.key))
+          r.Fail(p, "must be two letters from g to z, got " + v.dump());
       } else if (it.key() == "az") {
         host.az = r.String(v, p);
       } else if (it.key() == "shared") {

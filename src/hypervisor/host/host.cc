@@ -71,12 +71,6 @@ const config::HostConfig& HostOf(const config::Config& config, std::string_view 
                    "); a host that made CIDs must stay in the config with its key");
 }
 
-std::string Describe(const config::Config& config, const config::HostConfig& spec) {
-  if (!config.multi_host) return "";
-  return "host " + Quote(spec.name) + " (" + util::RedactUri(config::SettingsOf(config, spec).uri) +
-         ")";
-}
-
 std::string StepOn(const config::Config& config, const config::HostConfig& spec, std::string step) {
   if (config.multi_host) step += " on host " + Quote(spec.name);
   return step;

@@ -39,8 +39,6 @@ bool IsUuid(std::string_view s) {
   return true;
 }
 
-bool IsKeyLetter(char c) { return c >= 'g' && c <= 'z'; }
-
 // The UUID after `prefix`, with or without "<key>-" in between; "" when there is none.
 std::string_view UuidAfter(std::string_view cid, std::string_view prefix) {
   if (cid.substr(0, prefix.size()) != prefix) return {};
@@ -111,10 +109,6 @@ bool IsDiskCid(std::string_view cid) {
   return IsHex(rest);
 }
 bool IsSnapshotCid(std::string_view cid) { return !UuidAfter(cid, "snap-").empty(); }
-
-bool IsHostKey(std::string_view key) {
-  return key.size() == 2 && IsKeyLetter(key[0]) && IsKeyLetter(key[1]);
-}
 
 std::string CidHostKey(std::string_view cid) {
   std::string_view key;
